@@ -13,6 +13,8 @@ export class FsfmError extends Error {
 
 /** A configuration or workflow input that fails validation. */
 export class InvalidConfig extends FsfmError {}
+/** A test set whose labels are all real or all fake: AUC, EER and AP are undefined on it. */
+export class SingleClassTestSet extends InvalidConfig {}
 /** A path that is missing, unreadable, or escapes its root. */
 export class InvalidPath extends FsfmError {}
 /** A dataset folder that does not match the expected layout. */
