@@ -1,0 +1,35 @@
+import path from 'node:path';
+import { InvalidConfig } from '../errors';
+import { FileStore } from './file-store';
+import { S3Store, s3OptionsFromEnv } from './s3-store';
+import type { ArtifactStore } from './types';
+
+export * from './types';
+export * from './sets';
+export { FileStore } from './file-store';
+export { S3Store, s3OptionsFromEnv } from './s3-store';
+
+/** The store used when nothing is configured: a local folder under the current directory. */
+export function defaultStoreUri(env: NodeJS.ProcessEnv = process.env): string {
+  return env.FSFM_STORE || `file://${path.resolve('.artifacts')}`;
+}
+
+/**
+ * Opens a store from its URI: `file://DIR` (absolute, or relative to the current directory) or `s3://bucket/prefix`.
+ * S3 endpoint, region and credentials come from the environment, never from the URI.
+ */
+export function openStore(uri: string = defaultStoreUri(), env: NodeJS.ProcessEnv = process.env): ArtifactStore {
+  if (uri.startsWith('file://')) {
+    const dir = uri.slice('file://'.length);
+    if (!dir) throw new InvalidConfig(`store URI ${uri} names no folder`);
+    return new FileStore(path.resolve(dir));
+  }
+  if (uri.startsWith('s3://')) {
+    const rest = uri.slice('s3://'.length);
+    const [bucket, ...prefix] = rest.split('/');
+    if (!bucket) throw new InvalidConfig(`store URI ${uri} names no bucket`);
+    if (/[@:]/.test(bucket)) throw new InvalidConfig(`store URI must not carry credentials or ports; set them in the environment (AWS_ACCESS_KEY_ID, FSFM_S3_ENDPOINT)`);
+    return new S3Store(s3OptionsFromEnv(bucket, prefix.join('/'), env));
+  }
+  throw new InvalidConfig(`unsupported store URI ${JSON.stringify(uri)}: use file://DIR or s3://bucket/prefix`);
+}
