@@ -1,0 +1,32 @@
+/** Options of face detection, cropping and region maps, with the reference's defaults (fsfm-method.md §1). */
+import { z } from 'zod';
+
+export const FACE_PICK_POLICIES = ['largest', 'first'] as const;
+export type FacePickPolicy = (typeof FACE_PICK_POLICIES)[number];
+
+export const DEFAULT_PREDICTOR_PATH = '/usr/share/dlib/shape_predictor_68_face_landmarks.dat';
+
+export const faceOptionsSchema = z.object({
+  upsample: z
+    .number()
+    .int()
+    .min(0)
+    .max(3)
+    .default(1)
+    .describe('DLIB detector upsampling steps (each doubles the frame side); the reference uses 1'),
+  pick: z
+    .enum(FACE_PICK_POLICIES)
+    .default('largest')
+    .describe("which face of a multi-face frame to keep: 'largest' box area, or 'first' (the reference: highest score)"),
+  faceSizePx: z.number().int().min(16).max(1024).default(224).describe('side of the resized square face crop'),
+  predictorPath: z
+    .string()
+    .min(1)
+    .default(DEFAULT_PREDICTOR_PATH)
+    .describe('DLIB 68-point shape predictor file (Debian package libdlib-data)'),
+  hair: z.boolean().default(false).describe('paint a hair band (LaPa id 10) above the forehead estimate'),
+});
+
+export type FaceOptions = z.output<typeof faceOptionsSchema>;
+export type FaceOptionsInput = z.input<typeof faceOptionsSchema>;
+export const defaultFaceOptions: FaceOptions = faceOptionsSchema.parse({});
