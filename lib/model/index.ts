@@ -1,0 +1,13 @@
+export { FsfmModel, resolveArch, type LossValues, type NamedVariable } from './model.js';
+export { FsfmNetwork, forwardLosses, forwardLoss, type FsfmBatch, type FsfmLosses, type LossWeights, type NetworkRole } from './fsfm.js';
+export { FSFM_PRESETS, FSFM_PRESET_NAMES, gridSize, numPatches, validateArch, type FsfmArch, type FsfmPresetName } from './presets.js';
+export { modelOptionsSchema, archOverridesSchema, type ModelOptions, type ModelOptionsInput } from './options.js';
+export { emaMomentum, emaUpdate, emaSharedNames, copyOnlineToTarget } from './ema.js';
+export { maskIndexFrom, fullView, idsRestore, type MaskIndex } from './mask-index.js';
+export { pixelLosses, normalizePatches, contrastiveLoss, totalLoss } from './loss.js';
+export { patchify, unpatchify } from './patchify.js';
+export { sinCosPosEmbed2d } from './pos-embed.js';
+export { ParamStore, toTorchLayout, fromTorchLayout, type ParamSpec, type ParamLayout } from './params.js';
+export { matMul2d, linear, layerNorm, gelu, l2Normalize, permuteRows, stopGradient } from './ops.js';
+export { attention, scaledDotProductAttention } from './attention.js';
+export { block, addBlockParams, dropPath, type BlockConfig } from './block.js';
