@@ -1,0 +1,58 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../../lib/tensor/backend.js';
+import { lcg } from './backend-for-tests.js';
+
+/** Runs fn on cpu and on wasm (with the replacement kernels) and returns both results. */
+async function onBoth<T>(fn: () => T): Promise<[T, T]> {
+  await initBackend({ prefer: 'cpu', log: () => {} });
+  const reference = fn();
+  await initBackend({ prefer: 'wasm', log: () => {} });
+  return [reference, fn()];
+}
+
+describe('wasm Slice/Unpack/SplitV replacements', () => {
+  beforeAll(async () => {
+    await initBackend({ prefer: 'wasm', log: () => {} });
+  });
+
+  const values = (n: number) => Array.from({ length: n }, (_, i) => i * 0.5 - 7);
+
+  it('contiguous and strided slices of rank 2-5 match the cpu backend', async () => {
+    const cases: [number[], number[], number[]][] = [
+      [[6, 5], [2, 0], [3, 5]],
+      [[6, 5], [1, 2], [4, 2]],
+      [[4, 5, 6], [1, 1, 2], [2, 3, 3]],
+      [[3, 4, 5, 6], [0, 1, 0, 2], [3, 2, 5, 3]],
+      [[2, 3, 4, 5, 2], [1, 0, 1, 2, 0], [1, 3, 2, 2, 2]],
+    ];
+    for (const [shape, begin, size] of cases) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const [ref, got] = await onBoth(() => tf.slice(tf.tensor(values(n), shape), begin, size).arraySync());
+      expect(got).toEqual(ref);
+    }
+  });
+
+  it('int32 slices and unstack along a middle axis match the cpu backend', async () => {
+    const [ref, got] = await onBoth(() => {
+      const t = tf.tensor3d(Int32Array.from({ length: 60 }, (_, i) => i * 3 - 50), [3, 4, 5], 'int32');
+      return { s: tf.slice(t, [0, 1, 1], [3, 2, 3]).arraySync(), u: tf.unstack(t, 1).map((x) => x.arraySync()) };
+    });
+    expect(got).toEqual(ref);
+  });
+
+  it('unstack along axis 0 and split along the last axis give the exact pieces', async () => {
+    const rand = lcg(5);
+    const data = Array.from({ length: 4 * 7 * 6 }, () => rand());
+    const [ref, got] = await onBoth(() => {
+      const t = tf.tensor3d(data, [4, 7, 6]);
+      return { u: tf.unstack(t).map((x) => x.arraySync()), s: tf.split(t, [1, 2, 3], 2).map((x) => x.arraySync()) };
+    });
+    expect(got).toEqual(ref);
+  });
+
+  it('slice gradients (pad) still work on wasm', () => {
+    const g = tf.grad((x: tf.Tensor) => tf.sum(tf.slice(x, [1, 0], [1, 2])))(tf.ones([3, 2]));
+    expect(g.arraySync()).toEqual([[0, 0], [1, 1], [0, 0]]);
+  });
+});
