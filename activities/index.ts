@@ -1,0 +1,25 @@
+/**
+ * Activity registry. Activities are thin: validate, call lib/, heartbeat, map errors (activities/failures.ts),
+ * and hand back store keys, never bulk data.
+ */
+import type { ArtifactStore } from '../lib/store';
+import { mapFailures } from './failures';
+import { makeProbeActivities } from './probe';
+import { validateInput } from './validate';
+
+function mapAll<T extends Record<string, (...args: never[]) => Promise<unknown>>>(acts: T): T {
+  return Object.fromEntries(Object.entries(acts).map(([k, fn]) => [k, mapFailures(fn as (...a: unknown[]) => Promise<unknown>)])) as unknown as T;
+}
+
+/** Activities of the fsfm-cpu queue (and the validation local activity every workflow starts with). */
+export function createCpuActivities(store: ArtifactStore) {
+  return mapAll({ validateInput, ...makeProbeActivities(store) });
+}
+
+/** Activities of the fsfm-gpu queue (training). */
+export function createGpuActivities(_store: ArtifactStore) {
+  return mapAll({ validateInput });
+}
+
+export type CpuActivities = ReturnType<typeof createCpuActivities>;
+export type GpuActivities = ReturnType<typeof createGpuActivities>;

@@ -1,0 +1,189 @@
+/**
+ * fsfm: the client CLI.
+ *   fsfm run <Workflow> --input FILE|- [--id ID] [--wait] [--json]
+ *   fsfm status <ID> [--json]      fsfm cancel <ID>
+ *   fsfm schema <Workflow>         fsfm services up|down|status|env [service]
+ * Exit codes: 0 success, 1 the workflow failed, 2 bad usage or input, 3 Temporal unreachable,
+ * 4 cancelled/terminated/timed out.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import { parseArgs } from 'node:util';
+import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
+import { inputJsonSchema, isWorkflowName, parseWorkflowInput, WORKFLOW_NAMES } from '../lib/config';
+import { FsfmError } from '../lib/errors';
+import { servicesCommand } from '../infra/cli';
+import { TASK_QUEUE_CPU } from '../workflows/common';
+import { CliError, connectClient, uiUrl } from './client';
+import { formatResult } from './format';
+
+const USAGE = `usage:
+  fsfm run <Workflow> --input FILE|- [--id ID] [--wait] [--json]
+  fsfm status <ID> [--json]
+  fsfm cancel <ID>
+  fsfm schema <Workflow>
+  fsfm services up|down|status|env [temporal|seaweedfs]
+workflows: ${WORKFLOW_NAMES.join(', ')}`;
+
+function readInput(file: string): unknown {
+  let text: string;
+  try {
+    text = file === '-' ? fs.readFileSync(0, 'utf8') : fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CliError(`cannot read input file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 2);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new CliError(`input file ${file} is not valid JSON: ${(err as Error).message}`, 2);
+  }
+}
+
+function failureMessage(err: unknown): string {
+  let e = err as { message?: string; cause?: unknown } | undefined;
+  // The most specific cause carries the activity's own message (e.g. "videosDir ... is not a folder").
+  while (e && (e as { cause?: unknown }).cause) e = (e as { cause?: unknown }).cause as typeof e;
+  return (e?.message ?? String(err)).split('\n')[0];
+}
+
+async function run(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { input: { type: 'string', short: 'i' }, id: { type: 'string' }, wait: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+  });
+  const name = positionals[0];
+  if (!name || !isWorkflowName(name)) throw new CliError(`unknown workflow ${JSON.stringify(name ?? '')}; one of: ${WORKFLOW_NAMES.join(', ')}`, 2);
+  if (!values.input) throw new CliError('--input FILE is required (a JSON object; - reads stdin)', 2);
+  const raw = readInput(values.input);
+  try {
+    parseWorkflowInput(name, raw); // fail here, before anything is started, with the same message the worker would give
+  } catch (err) {
+    if (err instanceof FsfmError) throw new CliError(err.message, 2);
+    throw err;
+  }
+  const id = values.id ?? `${name}-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${crypto.randomBytes(3).toString('hex')}`;
+  const { client, close, address, namespace } = await connectClient();
+  try {
+    const handle = await client.workflow.start(name, {
+      taskQueue: TASK_QUEUE_CPU + (process.env.FSFM_TASK_QUEUE_SUFFIX ?? ''),
+      workflowId: id,
+      args: [raw],
+      // Re-running with the same --id while that run is open attaches to it instead of starting a second one.
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+    const link = uiUrl(address, namespace, id);
+    if (!values.wait) {
+      if (values.json) console.log(JSON.stringify({ workflowId: id, runId: handle.firstExecutionRunId, ui: link }));
+      else console.log(`started ${name} ${id}\n  ${link}`);
+      return 0;
+    }
+    if (!values.json) console.error(`started ${name} ${id}\n  ${link}`);
+    try {
+      const result = await handle.result();
+      console.log(values.json ? JSON.stringify({ workflowId: id, status: 'COMPLETED', result, ui: link }) : formatResult(name, result));
+      return 0;
+    } catch (err) {
+      if (err instanceof WorkflowFailedError) {
+        const reason = failureMessage(err);
+        const kind = (err.cause as { name?: string } | undefined)?.name;
+        const code = kind === 'CancelledFailure' || kind === 'TerminatedFailure' || kind === 'TimeoutFailure' ? 4 : 1;
+        if (values.json) console.log(JSON.stringify({ workflowId: id, status: 'FAILED', error: reason, ui: link }));
+        throw new CliError(`${name} ${id} failed: ${reason}`, code);
+      }
+      throw err;
+    }
+  } finally {
+    await close();
+  }
+}
+
+async function status(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
+  const id = positionals[0];
+  if (!id) throw new CliError('status needs a workflow id', 2);
+  const { client, close, address, namespace } = await connectClient();
+  try {
+    const handle = client.workflow.getHandle(id);
+    const d = await handle.describe().catch((err) => {
+      if (err instanceof WorkflowNotFoundError) throw new CliError(`no workflow ${id} in namespace ${namespace}`, 2);
+      throw err;
+    });
+    const pending = (d.raw.pendingActivities ?? []).map((a) => ({
+      activity: a.activityType?.name,
+      attempt: a.attempt,
+      state: a.state,
+      lastFailure: a.lastFailure?.message ?? undefined,
+      heartbeat: a.heartbeatDetails?.payloads?.length ? client.options.loadedDataConverter.payloadConverter.fromPayload(a.heartbeatDetails.payloads[0]) : undefined,
+    }));
+    let progress: unknown;
+    if (d.status.name === 'RUNNING') progress = await handle.query('progress').catch(() => undefined);
+    const out = { workflowId: id, type: d.type, status: d.status.name, startTime: d.startTime, closeTime: d.closeTime, progress, pendingActivities: pending, ui: uiUrl(address, namespace, id) };
+    if (values.json) console.log(JSON.stringify(out));
+    else {
+      console.log(`${d.type} ${id}: ${d.status.name}  (started ${d.startTime.toISOString()}${d.closeTime ? `, closed ${d.closeTime.toISOString()}` : ''})`);
+      if (progress) console.log(`  progress: ${JSON.stringify(progress)}`);
+      for (const p of pending) console.log(`  activity ${p.activity} attempt ${p.attempt}: ${JSON.stringify(p.heartbeat ?? {})}${p.lastFailure ? `  last failure: ${p.lastFailure}` : ''}`);
+      console.log(`  ${out.ui}`);
+    }
+    return d.status.name === 'COMPLETED' || d.status.name === 'RUNNING' ? 0 : 1;
+  } finally {
+    await close();
+  }
+}
+
+async function cancel(args: string[]): Promise<number> {
+  const id = args[0];
+  if (!id) throw new CliError('cancel needs a workflow id', 2);
+  const { client, close } = await connectClient();
+  try {
+    await client.workflow.getHandle(id).cancel();
+    console.log(`cancellation requested for ${id}`);
+    return 0;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new CliError(`no running workflow ${id}`, 2);
+    throw err;
+  } finally {
+    await close();
+  }
+}
+
+export async function cli(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'run':
+      return run(rest);
+    case 'status':
+      return status(rest);
+    case 'cancel':
+      return cancel(rest);
+    case 'schema': {
+      const name = rest[0];
+      if (!name || !isWorkflowName(name)) throw new CliError(`unknown workflow ${JSON.stringify(name ?? '')}; one of: ${WORKFLOW_NAMES.join(', ')}`, 2);
+      console.log(JSON.stringify(inputJsonSchema(name), null, 2));
+      return 0;
+    }
+    case 'services':
+      return servicesCommand(rest);
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      console.log(USAGE);
+      return cmd ? 0 : 2;
+    default:
+      throw new CliError(`unknown command ${cmd}\n${USAGE}`, 2);
+  }
+}
+
+if (require.main === module || process.argv[1]?.endsWith('fsfm.cjs')) {
+  cli(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      const code = err instanceof CliError ? err.exitCode : 1;
+      const msg = err instanceof Error ? err.message : String(err);
+      process.stderr.write(`fsfm: ${code === 2 || code === 3 ? msg : msg.split('\n')[0]}\n`);
+      process.exit(code);
+    },
+  );
+}

@@ -1,0 +1,39 @@
+/**
+ * The single source of truth for workflow inputs: one zod schema per workflow, shared by the workflows (types only),
+ * the activities (validation), the CLI and the docs (JSON Schema export).
+ */
+import { z } from 'zod';
+import { InvalidConfig } from '../errors';
+import { ProbeVideosInput } from './probe';
+
+export * from './probe';
+export * from './search-attributes';
+
+export const WORKFLOW_INPUTS = {
+  ProbeVideos: ProbeVideosInput,
+} as const;
+
+export type WorkflowName = keyof typeof WORKFLOW_INPUTS;
+export const WORKFLOW_NAMES = Object.keys(WORKFLOW_INPUTS) as WorkflowName[];
+
+export function isWorkflowName(name: string): name is WorkflowName {
+  return Object.prototype.hasOwnProperty.call(WORKFLOW_INPUTS, name);
+}
+
+/** Readable one-line-per-problem message: "videosDir: expected string, received undefined". */
+export function formatIssues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(input)'}: ${i.message}`).join('; ');
+}
+
+/** Validates a workflow input and applies defaults; throws InvalidConfig naming every problem. */
+export function parseWorkflowInput<N extends WorkflowName>(name: N, raw: unknown): z.infer<(typeof WORKFLOW_INPUTS)[N]> {
+  const schema = WORKFLOW_INPUTS[name];
+  const r = schema.safeParse(raw ?? {});
+  if (!r.success) throw new InvalidConfig(`invalid ${name} input: ${formatIssues(r.error)}`);
+  return r.data as z.infer<(typeof WORKFLOW_INPUTS)[N]>;
+}
+
+/** JSON Schema (draft 2020-12) of a workflow's input, for the README and for filling the UI's Start Workflow form. */
+export function inputJsonSchema(name: WorkflowName): Record<string, unknown> {
+  return z.toJSONSchema(WORKFLOW_INPUTS[name], { io: 'input' }) as Record<string, unknown>;
+}

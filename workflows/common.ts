@@ -1,0 +1,37 @@
+import { ApplicationFailure, defineQuery, proxyLocalActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { CpuActivities } from '../activities';
+import { FsfmStage, FsfmStatus } from './search-attributes';
+
+export const TASK_QUEUE_CPU = 'fsfm-cpu';
+export const TASK_QUEUE_GPU = 'fsfm-gpu';
+
+/** The GPU queue that pairs with the queue this workflow runs on (keeps a test queue's suffix). Call inside a workflow. */
+export function gpuQueue(): string {
+  const q = workflowInfo().taskQueue;
+  return q.startsWith(TASK_QUEUE_CPU) ? TASK_QUEUE_GPU + q.slice(TASK_QUEUE_CPU.length) : TASK_QUEUE_GPU;
+}
+
+const { validateInput } = proxyLocalActivities<Pick<CpuActivities, 'validateInput'>>({
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumAttempts: 1 },
+});
+
+/** Validates the raw input (schema + defaults) before any work; an invalid input fails the workflow here. */
+export async function validated<T>(workflow: string, raw: unknown): Promise<T> {
+  try {
+    return (await validateInput(workflow, raw)) as T;
+  } catch (err) {
+    const cause = (err as { cause?: { message?: string } }).cause;
+    throw ApplicationFailure.nonRetryable(cause?.message ?? (err as Error).message, 'InvalidConfig');
+  }
+}
+
+export function markStage(stage: string, status: 'running' | 'completed' | 'failed', details?: string): void {
+  upsertSearchAttributes([
+    { key: FsfmStage, value: stage },
+    { key: FsfmStatus, value: status },
+  ]);
+  if (details !== undefined) setCurrentDetails(details);
+}
+
+export const progressQuery = defineQuery<Record<string, unknown>>('progress');
