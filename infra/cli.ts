@@ -1,9 +1,17 @@
-/** `tsx infra/cli.ts up|down|status|env [temporal|seaweedfs ...]`: what `make up/down` and `fsfm services` call. */
+/** `tsx infra/cli.ts up|down|status|env|tools [temporal|seaweedfs ...]`: what `make up/down` and `fsfm services` call. */
+import { ensureTool, TEMPORAL, WEED } from './tools';
 import { SERVICES, serviceEnv, serviceStatus, startSeaweed, startTemporal, stopService, type ServiceName } from './services';
+
+/** Finds (or installs, pinned) the service binaries without starting anything. */
+function toolsCommand(): number {
+  for (const spec of [TEMPORAL, WEED]) console.error(`[deps] ${spec.bin.padEnd(9)} ${ensureTool(spec)}`);
+  return 0;
+}
 
 export async function servicesCommand(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
   const names = (rest.length ? rest : SERVICES) as ServiceName[];
+  if (verb === 'tools') return toolsCommand();
   const unknown = names.filter((n) => !SERVICES.includes(n));
   if (unknown.length) {
     process.stderr.write(`unknown service(s): ${unknown.join(', ')} (known: ${SERVICES.join(', ')})\n`);
@@ -45,7 +53,7 @@ export async function servicesCommand(argv: string[]): Promise<number> {
       return 0;
     }
     default:
-      process.stderr.write('usage: services up|down|status|env [temporal|seaweedfs]\n');
+      process.stderr.write('usage: services up|down|status|env|tools [temporal|seaweedfs]\n');
       return 2;
   }
 }
