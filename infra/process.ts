@@ -42,10 +42,13 @@ export function writeRecord(file: string, record: ServiceRecord): void {
 /** Starts `binary args` in its own process group, logging to logFile; the caller records the PID. */
 export function spawnDetached(binary: string, args: string[], opts: { cwd: string; logFile: string; env?: NodeJS.ProcessEnv }): number {
   fs.mkdirSync(path.dirname(opts.logFile), { recursive: true });
+  fs.mkdirSync(opts.cwd, { recursive: true });
   const fd = fs.openSync(opts.logFile, 'a');
   const child = spawn(binary, args, { cwd: opts.cwd, env: opts.env ?? process.env, detached: true, stdio: ['ignore', fd, fd] });
   fs.closeSync(fd);
-  if (child.pid === undefined) throw new Error(`failed to start ${binary}`);
+  // A spawn failure arrives as an 'error' event; without a listener it would crash the caller's process.
+  child.on('error', (err) => fs.appendFileSync(opts.logFile, `failed to start ${binary}: ${err.message}\n`));
+  if (child.pid === undefined) throw new Error(`failed to start ${binary} (cwd ${opts.cwd})`);
   child.unref();
   return child.pid;
 }
