@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { ProbeRecord, ProbeVideosInput, ProbeVideosResult } from '../lib/config';
 import { InvalidPath } from '../lib/errors';
-import { probeVideo } from '../lib/media';
+import { probeVideos } from '../lib/media';
 import { SetWriter, joinKey, type ArtifactStore } from '../lib/store';
 
 const MAX_FAILURES_IN_RESULT = 20;
@@ -33,27 +33,17 @@ export function makeProbeActivities(store: ArtifactStore) {
       const st = await fs.promises.stat(root).catch(() => null);
       if (!st?.isDirectory()) throw new InvalidPath(`videosDir ${input.videosDir} is not a folder the worker can read (resolved to ${root})`);
       const files = await listFiles(root, input.recursive);
-      const records: ProbeRecord[] = new Array(files.length);
-      let next = 0;
-      let done = 0;
-      let failed = 0;
-      const runOne = async () => {
-        while (next < files.length) {
-          const i = next++;
-          const rel = path.relative(root, files[i]).split(path.sep).join('/');
-          try {
-            const v = await probeVideo(files[i], { signal: ctx.cancellationSignal });
-            records[i] = { path: rel, ok: true, frames: v.frames, fps: v.fps.avg, widthPx: v.widthPx, heightPx: v.heightPx, durationS: v.durationS, codec: v.codec };
-          } catch (err) {
-            if (ctx.cancellationSignal.aborted) throw err;
-            failed++;
-            records[i] = { path: rel, ok: false, error: (err as Error).message };
-          }
-          done++;
-          ctx.heartbeat({ done, failed, total: files.length, current: rel });
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(input.concurrency, Math.max(files.length, 1)) }, runOne));
+      const rel = (f: string) => path.relative(root, f).split(path.sep).join('/');
+      const outcomes = await probeVideos(files, {
+        concurrency: input.concurrency,
+        signal: ctx.cancellationSignal,
+        onProgress: (done, total, last) => ctx.heartbeat({ done, total, current: rel(last.path) }),
+      });
+      const records: ProbeRecord[] = outcomes.map((o) =>
+        o.ok
+          ? { path: rel(o.path), ok: true, frames: o.info.frames, fps: o.info.fps.avg, widthPx: o.info.widthPx, heightPx: o.info.heightPx, durationS: o.info.durationS, codec: o.info.codec }
+          : { path: rel(o.path), ok: false, error: o.error.message },
+      );
 
       const prefix = input.outputPrefix ?? joinKey('probes', input.workflowId);
       const ok = records.filter((r) => r.ok);
