@@ -1,0 +1,368 @@
+/**
+ * One manifest row (a video or an image) -> its faces in the store, as a committed per-video set under
+ * `<prefix>/videos/<key>/`:
+ *   faces/f<frame>.png   the face crop, faceSizePx square, RGB PNG
+ *   maps/f<frame>.png    its LaPa region map, 8-bit greyscale PNG (when options.regionMaps)
+ *   faces.json           per face: frame index, detector box, crop square, landmarks in frame and crop pixels
+ * Deterministic per-video failures (NoFaceFound, CorruptVideo) are committed too, as a set without members whose
+ * meta says `status: 'failed'`, so a re-run skips them instead of decoding the video again.
+ */
+import path from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { CorruptVideo, FsfmError, InvalidConfig, InvalidPath, NoFaceFound } from '../errors.js';
+import type { ManifestRow } from '../datasets/manifest.js';
+import { DatasetRoot } from '../datasets/paths.js';
+import { decodeImage, type RgbImage } from '../faces/image.js';
+import { extractFace } from '../faces/extract-face.js';
+import { preloadDlib, type DetectedBox, type Point } from '../faces/dlib.js';
+import type { CropSquare } from '../faces/crop-box.js';
+import { regionMap } from '../faces/region-map.js';
+import { encodeRegionMapPng } from '../faces/region-map-io.js';
+import { probeVideo } from '../media/probe.js';
+import { readFrames } from '../media/frames.js';
+import { sampleIndices } from '../media/sample-indices.js';
+import { sha256Hex } from '../store/hashing.js';
+import { readSet, SetWriter, readMember, type SetManifest } from '../store/sets.js';
+import { joinKey, type ArtifactStore } from '../store/types.js';
+import { digestFile, framesForRow, keyInputs, predictorDigest, PREPARE_CODE_VERSION, videoKeyOf, type FileDigest, type VideoKeyInputs } from './keys.js';
+import { parsePrepareOptions, type PrepareOptions, type PrepareOptionsInput } from './options.js';
+import { encodeFacePng } from './png.js';
+
+export const VIDEO_SET_KIND = 'prepared-video';
+export const VIDEO_FACES_NAME = 'faces.json';
+
+export interface PrepareVideoContext {
+  /** Folder the row's `path` is relative to. */
+  datasetRoot: string;
+  store: ArtifactStore;
+  /** The prepared output's prefix (e.g. prepared/<stageKey>); videos go under `<prefix>/videos/<key>/`. */
+  prefix: string;
+  options: PrepareOptions | PrepareOptionsInput;
+  signal?: AbortSignal;
+  /** Called after each sampled frame is processed (face or not): for heartbeats. */
+  onFrame?: (done: number, total: number) => void;
+  /** Prepare again even when a committed outcome exists under the key. */
+  force?: boolean;
+  /** ffmpeg decoder threads (0: ffmpeg's choice). Workers preparing several videos at once should pass 1 or 2. */
+  decodeThreads?: number;
+}
+
+export interface PrepareVideoResult {
+  videoId: string;
+  key: string;
+  faces: number;
+  /** Distinct frames requested: min(N, T) for a video, 1 for an image. */
+  framesSampled: number;
+  framesWithoutFace: number;
+  durationMs: number;
+  /** True when a committed outcome under this key was reused and nothing was decoded. */
+  skipped: boolean;
+}
+
+/** One face of a prepared video (faces.json). Names are relative to the video's set. */
+export interface PreparedFace {
+  frameIndex: number;
+  image: string;
+  map?: string;
+  /** The picked detection, frame pixels (DLIB: right/bottom inclusive). */
+  box: DetectedBox;
+  /** Faces the detector found in the frame. */
+  faceCount: number;
+  /** The square cut from the frame before resizing to faceSizePx. */
+  crop: CropSquare;
+  /** 68 iBUG landmarks in frame pixels. */
+  landmarks: Point[];
+  /** The same in face-crop pixels (what the region map is drawn from). */
+  cropLandmarks: Point[];
+}
+
+export interface VideoFacesFile {
+  faceSizePx: number;
+  faces: PreparedFace[];
+}
+
+export type VideoSetMeta =
+  | {
+      status: 'done';
+      key: string;
+      codeVersion: string;
+      inputs: VideoKeyInputs;
+      /** True frame count T (1 for an image) and frame size. */
+      frameCount: number;
+      widthPx: number;
+      heightPx: number;
+      /** sampleIndices(T, N): the frames that were decoded. */
+      indices: number[];
+      faces: number;
+      framesSampled: number;
+      framesWithoutFace: number;
+    }
+  | {
+      status: 'failed';
+      key: string;
+      codeVersion: string;
+      inputs: VideoKeyInputs;
+      error: { type: 'CorruptVideo' | 'NoFaceFound'; message: string };
+    };
+
+export function videoPrefix(prefix: string, key: string): string {
+  return joinKey(prefix, 'videos', key);
+}
+
+/** f000123: frame numbers sort as names. */
+export function frameName(frameIndex: number): string {
+  return `f${String(frameIndex).padStart(6, '0')}`;
+}
+
+/** The committed outcome of a video key, or null when none was committed. */
+export async function readVideoOutcome(
+  store: ArtifactStore,
+  prefix: string,
+  key: string,
+): Promise<SetManifest<VideoSetMeta> | null> {
+  const manifest = await readSet<VideoSetMeta>(store, videoPrefix(prefix, key));
+  if (manifest && manifest.kind !== VIDEO_SET_KIND) {
+    throw new InvalidConfig(`${videoPrefix(prefix, key)} holds a ${manifest.kind} set, not a ${VIDEO_SET_KIND}`);
+  }
+  return manifest;
+}
+
+/** Whether the video under `key` was prepared successfully (its set is committed with faces). */
+export async function isVideoDone(store: ArtifactStore, prefix: string, key: string): Promise<boolean> {
+  return (await readVideoOutcome(store, prefix, key))?.meta.status === 'done';
+}
+
+/** The faces.json of a committed, successful video set, verified against its manifest. */
+export async function readVideoFaces(store: ArtifactStore, manifest: SetManifest<VideoSetMeta>): Promise<VideoFacesFile> {
+  return JSON.parse((await readMember(store, manifest, VIDEO_FACES_NAME)).toString('utf8')) as VideoFacesFile;
+}
+
+/** Rows this purpose prepares: those whose label gets at least one frame (pretraining leaves fakes out). */
+export function selectRows<R extends Pick<ManifestRow, 'label' | 'kind'>>(rows: readonly R[], options: PrepareOptions | PrepareOptionsInput): R[] {
+  const opts = parsePrepareOptions(options);
+  return rows.filter((r) => framesForRow(opts, r) > 0);
+}
+
+/**
+ * True for failures that belong to one video and should be recorded in the summary while the stage goes on:
+ * CorruptVideo, NoFaceFound and InvalidPath (the row's file is missing or unreadable). Everything else is either
+ * retryable (TransientError, store/network errors: `retryable`) or a setup problem that would fail every video
+ * (InvalidConfig: bad options, ffmpeg or the predictor missing; FsfmError: the DLIB addon is not built).
+ */
+export function isPerVideoFailure(err: unknown): boolean {
+  return err instanceof CorruptVideo || err instanceof NoFaceFound || err instanceof InvalidPath;
+}
+
+/** The absolute path of a row's file; the row's path must stay inside the root. */
+export function rowFilePath(datasetRoot: string, row: Pick<ManifestRow, 'path'>): string {
+  const rel = DatasetRoot.checkListedPath(row.path, 'manifest row');
+  return path.join(path.resolve(datasetRoot), ...rel.split('/'));
+}
+
+/** The content key of a row under these options (hashes the file; the predictor's hash is cached per process). */
+export async function videoKey(
+  row: Pick<ManifestRow, 'path' | 'kind' | 'label'>,
+  ctx: { datasetRoot: string; options: PrepareOptions | PrepareOptionsInput; signal?: AbortSignal },
+): Promise<string> {
+  const opts = parsePrepareOptions(ctx.options);
+  const source = await digestFile(rowFilePath(ctx.datasetRoot, row), ctx.signal);
+  return videoKeyOf(keyInputs(opts, row, source, await predictorDigest(opts.face.predictorPath)));
+}
+
+/**
+ * Prepares one row: probe (true T), sampleIndices(T, N), ONE readFrames pass, extractFace per frame (at most
+ * options.framesInFlight frames in memory and in DLIB at once), and per face a face PNG, a region map PNG and its
+ * landmarks. Frames without a face are skipped. Throws NoFaceFound when no sampled frame holds a face and
+ * CorruptVideo when the file cannot be decoded (both committed as 'failed' outcomes first), InvalidPath when the
+ * file is missing, InvalidConfig for setup problems. A committed outcome under the same key is reused unless
+ * ctx.force: 'done' returns its result with skipped: true, 'failed' throws the recorded error again.
+ */
+export async function prepareVideo(row: ManifestRow, ctx: PrepareVideoContext): Promise<PrepareVideoResult> {
+  const startedMs = Date.now();
+  const opts = parsePrepareOptions(ctx.options);
+  const framesRequested = framesForRow(opts, row);
+  if (framesRequested < 1) {
+    throw new InvalidConfig(
+      `${row.id}: purpose ${opts.purpose} samples 0 frames from ${row.label} rows; leave such rows out (selectRows)`,
+    );
+  }
+  const file = rowFilePath(ctx.datasetRoot, row);
+  const imageBytes = row.kind === 'image' ? await readImageFile(file) : undefined;
+  const source: FileDigest = imageBytes
+    ? { sha256: sha256Hex(imageBytes), sizeBytes: imageBytes.length }
+    : await digestFile(file, ctx.signal);
+  const inputs = keyInputs(opts, row, source, await predictorDigest(opts.face.predictorPath));
+  const key = videoKeyOf(inputs);
+  const result = (r: Omit<PrepareVideoResult, 'videoId' | 'key' | 'durationMs'>): PrepareVideoResult => ({
+    videoId: row.id,
+    key,
+    ...r,
+    durationMs: Date.now() - startedMs,
+  });
+
+  if (!ctx.force) {
+    const previous = await readVideoOutcome(ctx.store, ctx.prefix, key);
+    if (previous?.meta.status === 'done') {
+      const m = previous.meta;
+      return result({ faces: m.faces, framesSampled: m.framesSampled, framesWithoutFace: m.framesWithoutFace, skipped: true });
+    }
+    if (previous?.meta.status === 'failed') {
+      const { type, message } = previous.meta.error;
+      throw type === 'NoFaceFound' ? new NoFaceFound(message) : new CorruptVideo(message);
+    }
+  }
+
+  await preloadFaceModels(opts.face.predictorPath);
+  const writer = new SetWriter(ctx.store, videoPrefix(ctx.prefix, key));
+  try {
+    const frames = imageBytes ? await imageFrames(row, imageBytes) : await videoFrames(file, framesRequested, ctx);
+    const faces: PreparedFace[] = [];
+    let framesWithoutFace = 0;
+    let done = 0;
+    const settle = (face: PreparedFace | null) => {
+      if (face) faces.push(face);
+      else framesWithoutFace++;
+      ctx.onFrame?.(++done, frames.indices.length);
+    };
+    const window: Promise<PreparedFace | null>[] = [];
+    try {
+      for await (const frame of frames.iterate) {
+        ctx.signal?.throwIfAborted();
+        const pending = processFrame(frame, frame.index, writer, opts);
+        pending.catch(() => undefined); // awaited in order below; this only stops an early rejection going unhandled
+        window.push(pending);
+        while (window.length >= opts.framesInFlight) settle(await window.shift()!);
+      }
+      while (window.length > 0) settle(await window.shift()!);
+    } finally {
+      // On an error, let the frames still in DLIB finish before their buffers are dropped.
+      await Promise.allSettled(window);
+    }
+    ctx.signal?.throwIfAborted();
+    if (faces.length === 0) {
+      throw new NoFaceFound(
+        `${row.id}: no face in any of the ${frames.indices.length} sampled ${row.kind === 'image' ? 'image' : 'frames'} ` +
+          `(DLIB upsample ${opts.face.upsample})`,
+      );
+    }
+    faces.sort((a, b) => a.frameIndex - b.frameIndex);
+    const facesFile: VideoFacesFile = { faceSizePx: opts.face.faceSizePx, faces };
+    await writer.put(VIDEO_FACES_NAME, JSON.stringify(facesFile), { contentType: 'application/json' });
+    const meta: VideoSetMeta = {
+      status: 'done',
+      key,
+      codeVersion: PREPARE_CODE_VERSION,
+      inputs,
+      frameCount: frames.frameCount,
+      widthPx: frames.widthPx,
+      heightPx: frames.heightPx,
+      indices: frames.indices,
+      faces: faces.length,
+      framesSampled: frames.indices.length,
+      framesWithoutFace,
+    };
+    await writer.commit(VIDEO_SET_KIND, meta);
+    return result({ faces: faces.length, framesSampled: frames.indices.length, framesWithoutFace, skipped: false });
+  } catch (err) {
+    if ((err instanceof CorruptVideo || err instanceof NoFaceFound) && !ctx.signal?.aborted) {
+      const failed: VideoSetMeta = {
+        status: 'failed',
+        key,
+        codeVersion: PREPARE_CODE_VERSION,
+        inputs,
+        error: { type: err instanceof NoFaceFound ? 'NoFaceFound' : 'CorruptVideo', message: err.message },
+      };
+      // A fresh writer: objects written before the failure are not members of a failed outcome.
+      await new SetWriter(ctx.store, videoPrefix(ctx.prefix, key)).commit(VIDEO_SET_KIND, failed);
+    }
+    throw err;
+  }
+}
+
+interface FrameSource {
+  frameCount: number;
+  widthPx: number;
+  heightPx: number;
+  indices: number[];
+  iterate: AsyncIterable<RgbImage & { index: number }>;
+}
+
+async function videoFrames(file: string, framesRequested: number, ctx: PrepareVideoContext): Promise<FrameSource> {
+  const info = await probeVideo(file, { signal: ctx.signal });
+  const indices = sampleIndices(info.frames, framesRequested);
+  return {
+    frameCount: info.frames,
+    widthPx: info.widthPx,
+    heightPx: info.heightPx,
+    indices,
+    iterate: readFrames(file, indices, { frameCount: info.frames, signal: ctx.signal, decodeThreads: ctx.decodeThreads }),
+  };
+}
+
+async function imageFrames(row: ManifestRow, bytes: Buffer): Promise<FrameSource> {
+  let image: RgbImage;
+  try {
+    image = await decodeImage(bytes);
+  } catch (err) {
+    throw new CorruptVideo(`cannot decode image ${row.path}: ${(err as Error).message}`, { cause: err });
+  }
+  return {
+    frameCount: 1,
+    widthPx: image.widthPx,
+    heightPx: image.heightPx,
+    indices: [0],
+    iterate: (async function* () {
+      yield { ...image, index: 0 };
+    })(),
+  };
+}
+
+async function readImageFile(file: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (err) {
+    throw new InvalidPath(`cannot read image ${file} (${(err as NodeJS.ErrnoException).code})`, { cause: err });
+  }
+}
+
+/** Detector and predictor problems would fail every video: report them as setup errors, not as this video's. */
+async function preloadFaceModels(predictorPath: string): Promise<void> {
+  try {
+    await preloadDlib({ predictorPath });
+  } catch (err) {
+    if (err instanceof InvalidPath) throw new InvalidConfig(`face models: ${err.message}`, { cause: err });
+    throw err instanceof FsfmError ? err : new FsfmError(`face models: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+async function processFrame(
+  frame: RgbImage,
+  frameIndex: number,
+  writer: SetWriter,
+  opts: PrepareOptions,
+): Promise<PreparedFace | null> {
+  const face = await extractFace(frame, opts.face);
+  if (!face) return null;
+  const sizePx = opts.face.faceSizePx;
+  const name = frameName(frameIndex);
+  const image = `faces/${name}.png`;
+  const put = [writer.put(image, await encodeFacePng(face.face.rgb, sizePx), { contentType: 'image/png' })];
+  let map: string | undefined;
+  if (opts.regionMaps) {
+    map = `maps/${name}.png`;
+    const labels = regionMap(face.landmarks, { sizePx, hair: opts.face.hair });
+    put.push(writer.put(map, await encodeRegionMapPng(labels, sizePx), { contentType: 'image/png' }));
+  }
+  await Promise.all(put);
+  const prepared: PreparedFace = {
+    frameIndex,
+    image,
+    box: face.box,
+    faceCount: face.faceCount,
+    crop: face.crop,
+    landmarks: face.frameLandmarks,
+    cropLandmarks: face.landmarks,
+  };
+  if (map) prepared.map = map;
+  return prepared;
+}
