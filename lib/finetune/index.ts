@@ -1,0 +1,17 @@
+export { FinetuneRng } from './random.js';
+export { layerIdForParam, layerLrScale, decaysWeight, layerDecayGroups, layerDecayByParam, NO_WEIGHT_DECAY_NAMES, type LayerDecayGroup, type ParamShape } from './layer-decay.js';
+export { labelSmoothingCrossEntropy, softTargetCrossEntropy, crossEntropy, smoothedOneHot } from './losses.js';
+export { mixBatch, mixParams, cutmixBox, type MixupOptions, type ImageBatch, type MixedBatch } from './mixup.js';
+export { resizeBicubic, warpAffine, flipHorizontal, type Box } from './resample.js';
+export { randAugment, applyOp, RAND_AUGMENT_OPS, type RandAugmentOp, type RandAugmentOptions } from './rand-augment.js';
+export { randomErase, type RandomErasingOptions } from './random-erasing.js';
+export {
+  normalize, meanFill, randomResizedCropBox, dfdAugment, dfdTrainTransform, evalResizeCrop, evalTransform, scaleSaturation,
+  fasAugment, fasTrainTransform, fasEvalTransform, IMAGENET_NORMALIZATION, type Normalization,
+} from './transforms.js';
+export { classBalancedWeights, classBalancedSampler, WeightedSampler, type SampleRecord, type BalanceWithin } from './sampler.js';
+export {
+  finetuneOptionsSchema, dfdAugmentOptionsSchema, fasAugmentOptionsSchema, regularizationOptionsSchema, randAugmentOptionsSchema,
+  randomErasingOptionsSchema, type FinetuneOptions, type FinetuneOptionsInput, type DfdAugmentOptions, type FasAugmentOptions,
+  type RegularizationOptions,
+} from './options.js';
