@@ -6,10 +6,13 @@
 import sharp from 'sharp';
 import { IntegrityError, InvalidConfig } from '../errors.js';
 import { MAX_LAPA_ID } from '../faces/region-map.js';
-import { encodeRegionMapPng } from '../faces/region-map-io.js';
 
 // Explicit so a change of sharp's defaults cannot silently change the bytes (and so the content keys' meaning).
-const FACE_PNG = { compressionLevel: 6, adaptiveFiltering: false, palette: false } as const;
+// Measured on 224 px faces: adaptive filtering halves the size (~50 KiB instead of ~100) for ~4 ms more per encode
+// and the same decode time; maps are flat label regions where level 6 without filtering is 2.5x faster than level 9
+// at 6 % more bytes (~1.3 KB).
+const FACE_PNG = { compressionLevel: 6, adaptiveFiltering: true, palette: false } as const;
+const MAP_PNG = { compressionLevel: 6, adaptiveFiltering: false, palette: false } as const;
 
 /** rgb: [sizePx, sizePx, 3] uint8 -> RGB PNG. */
 export async function encodeFacePng(rgb: Uint8Array, sizePx: number): Promise<Buffer> {
@@ -21,9 +24,18 @@ export async function encodeFacePng(rgb: Uint8Array, sizePx: number): Promise<Bu
     .toBuffer();
 }
 
-/** map: [sizePx, sizePx] LaPa ids -> 8-bit greyscale PNG (lossless). */
-export function encodeMapPng(map: Uint8Array, sizePx: number): Promise<Buffer> {
-  return encodeRegionMapPng(map, sizePx);
+/** map: [sizePx, sizePx] LaPa ids -> 8-bit greyscale PNG (lossless; lib/faces' decodeRegionMapPng reads it). */
+export async function encodeMapPng(map: Uint8Array, sizePx: number): Promise<Buffer> {
+  if (map.length !== sizePx * sizePx) {
+    throw new InvalidConfig(`region map holds ${map.length} values, ${sizePx}x${sizePx} needs ${sizePx * sizePx}`);
+  }
+  for (let i = 0; i < map.length; i++) {
+    if (map[i] > MAX_LAPA_ID) throw new InvalidConfig(`region map value ${map[i]} at index ${i} is not a LaPa id (0..${MAX_LAPA_ID})`);
+  }
+  return sharp(Buffer.from(map.buffer, map.byteOffset, map.byteLength), { raw: { width: sizePx, height: sizePx, channels: 1 } })
+    .toColourspace('b-w') // without it sharp writes the single channel as RGB
+    .png(MAP_PNG)
+    .toBuffer();
 }
 
 /** RGB PNG -> [sizePx, sizePx, 3] uint8; anything else is an IntegrityError (shards hold only what we wrote). */

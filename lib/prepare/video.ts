@@ -17,7 +17,6 @@ import { extractFace } from '../faces/extract-face.js';
 import { preloadDlib, type DetectedBox, type Point } from '../faces/dlib.js';
 import type { CropSquare } from '../faces/crop-box.js';
 import { regionMap } from '../faces/region-map.js';
-import { encodeRegionMapPng } from '../faces/region-map-io.js';
 import { probeVideo } from '../media/probe.js';
 import { readFrames } from '../media/frames.js';
 import { sampleIndices } from '../media/sample-indices.js';
@@ -26,7 +25,7 @@ import { readSet, SetWriter, readMember, type SetManifest } from '../store/sets.
 import { joinKey, type ArtifactStore } from '../store/types.js';
 import { digestFile, framesForRow, keyInputs, predictorDigest, PREPARE_CODE_VERSION, videoKeyOf, type FileDigest, type VideoKeyInputs } from './keys.js';
 import { parsePrepareOptions, type PrepareOptions, type PrepareOptionsInput } from './options.js';
-import { encodeFacePng } from './png.js';
+import { encodeFacePng, encodeMapPng } from './png.js';
 
 export const VIDEO_SET_KIND = 'prepared-video';
 export const VIDEO_FACES_NAME = 'faces.json';
@@ -351,7 +350,7 @@ async function processFrame(
   if (opts.regionMaps) {
     map = `maps/${name}.png`;
     const labels = regionMap(face.landmarks, { sizePx, hair: opts.face.hair });
-    put.push(writer.put(map, await encodeRegionMapPng(labels, sizePx), { contentType: 'image/png' }));
+    put.push(writer.put(map, await encodeMapPng(labels, sizePx), { contentType: 'image/png' }));
   }
   await Promise.all(put);
   const prepared: PreparedFace = {

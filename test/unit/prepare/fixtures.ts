@@ -25,7 +25,7 @@ const FACE_SQUARES = {
 
 export interface PrepareFixtures {
   root: string;
-  rows: Record<'face' | 'gap' | 'fake' | 'noFace' | 'image' | 'random' | 'truncated' | 'missing', ManifestRow>;
+  rows: Record<'face' | 'gap' | 'fake' | 'noFace' | 'image' | 'badImage' | 'random' | 'truncated' | 'missing', ManifestRow>;
   /** Frames of gap.mp4 whose face is covered by the test pattern. */
   gapFrames: { from: number; to: number };
   frameCounts: Record<'face' | 'gap' | 'fake' | 'noFace', number>;
@@ -72,6 +72,7 @@ export async function makePrepareFixtures(): Promise<PrepareFixtures> {
   const noise = Buffer.alloc(4096);
   for (let i = 0, s = 12345; i < noise.length; i++) noise[i] = (s = (s * 1103515245 + 12345) >>> 0) >>> 24;
   await writeFile(p('real/random.mp4'), noise);
+  await writeFile(p('images/bad.jpg'), Buffer.concat([Buffer.from([0xff, 0xd8, 0xff]), noise]));
   const face = await readFile(p('real/face.mp4'));
   await writeFile(p('real/truncated.mp4'), face.subarray(0, Math.floor(face.length * 0.6)));
   return {
@@ -82,6 +83,7 @@ export async function makePrepareFixtures(): Promise<PrepareFixtures> {
       fake: row('fake/fake.mp4', 'fake', 'train', { method: 'Deepfakes' }),
       noFace: row('real/noface.mp4', 'real', 'train'),
       image: row('images/face2.jpg', 'real', 'test', { kind: 'image', group: 'fx/images' }),
+      badImage: row('images/bad.jpg', 'real', 'test', { kind: 'image', group: 'fx/images' }),
       random: row('real/random.mp4', 'real', 'train'),
       truncated: row('real/truncated.mp4', 'real', 'train'),
       missing: row('real/missing.mp4', 'real', 'train'),

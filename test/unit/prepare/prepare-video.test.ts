@@ -151,13 +151,14 @@ describe('prepareVideo', () => {
     expect(frames).toBe(0);
   });
 
-  it('throws CorruptVideo for random bytes and a truncated file, InvalidPath for a missing one: all per-video failures', async () => {
+  it('throws CorruptVideo for random bytes, a truncated file or a broken image, InvalidPath for a missing file: all per-video failures', async () => {
     const errors = await Promise.all(
-      [fx.rows.random, fx.rows.truncated, fx.rows.missing].map((row) => prepareVideo(row, ctx()).then(() => null, (e: unknown) => e)),
+      [fx.rows.random, fx.rows.truncated, fx.rows.badImage, fx.rows.missing].map((row) => prepareVideo(row, ctx()).then(() => null, (e: unknown) => e)),
     );
     expect(errors[0]).toBeInstanceOf(CorruptVideo);
     expect(errors[1]).toBeInstanceOf(CorruptVideo);
-    expect(errors[2]).toBeInstanceOf(InvalidPath);
+    expect(errors[2]).toBeInstanceOf(CorruptVideo);
+    expect(errors[3]).toBeInstanceOf(InvalidPath);
     expect(errors.every(isPerVideoFailure)).toBe(true);
     expect(isPerVideoFailure(new InvalidConfig('x'))).toBe(false);
   });
