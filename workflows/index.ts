@@ -1,2 +1,3 @@
 // The workflow bundle's entry: every workflow type the workers register.
 export { ProbeVideos } from './probe';
+export { PrepareDataset } from './prepare';

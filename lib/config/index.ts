@@ -4,13 +4,16 @@
  */
 import { z } from 'zod';
 import { InvalidConfig } from '../errors';
+import { PrepareDatasetInput } from './prepare';
 import { ProbeVideosInput } from './probe';
 
+export * from './prepare';
 export * from './probe';
 export * from './search-attributes';
 
 export const WORKFLOW_INPUTS = {
   ProbeVideos: ProbeVideosInput,
+  PrepareDataset: PrepareDatasetInput,
 } as const;
 
 export type WorkflowName = keyof typeof WORKFLOW_INPUTS;

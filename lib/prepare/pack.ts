@@ -42,15 +42,20 @@ export type PackVideo =
 
 export interface PackShardsInput {
   store: ArtifactStore;
-  /** The stage's output prefix: the same one prepareVideo wrote `videos/<key>/` under. */
+  /** The stage's output prefix: the prepared set is committed here. */
   prefix: string;
+  /**
+   * Where prepareVideo wrote `videos/<key>/` (default: `prefix`). A shared root lets stages that differ only in
+   * packing (shard size, splits) reuse every prepared video.
+   */
+  videosRoot?: string;
   videos: readonly PackVideo[];
   options: PrepareOptions | PrepareOptionsInput;
   signal?: AbortSignal;
   onProgress?: (videosDone: number, videosTotal: number) => void;
 }
 
-/** faces.jsonl: one line per face. Object names are relative to the prepared set's prefix. */
+/** faces.jsonl: one line per face. Object names are relative to the set's `videosRoot` (meta; default its prefix). */
 export interface FaceLine {
   faceId: string;
   dataset: string;
@@ -95,6 +100,8 @@ export interface PreparedMeta extends Record<string, unknown> {
   faceSizePx: number;
   regionMaps: boolean;
   imageFormat: string;
+  /** Store prefix that faces.jsonl / videos.jsonl object names are relative to (the shared per-video cache). */
+  videosRoot: string;
   faces: number;
   /** Faces by split and label. */
   counts: Record<string, { real: number; fake: number }>;
@@ -130,6 +137,7 @@ const OBJECT_READS_IN_FLIGHT = 8;
 export async function packShards(input: PackShardsInput): Promise<SetManifest<PreparedMeta>> {
   const opts = parsePrepareOptions(input.options);
   const { store, prefix, signal } = input;
+  const videosRoot = input.videosRoot ?? prefix;
   const seen = new Set<string>();
   for (const v of input.videos) {
     if (seen.has(v.row.id)) throw new InvalidConfig(`packShards: video ${v.row.id} is listed twice`);
@@ -238,7 +246,7 @@ export async function packShards(input: PackShardsInput): Promise<SetManifest<Pr
     try {
       while (next < videos.length || window.length > 0) {
         while (next < videos.length && window.length < VIDEOS_IN_FLIGHT) {
-          const p = loadVideo(store, prefix, videos[next++], opts);
+          const p = loadVideo(store, videosRoot, videos[next++], opts);
           p.catch(() => undefined);
           window.push(p);
         }
@@ -416,9 +424,10 @@ export async function verifyPrepared(store: ArtifactStore, prefix: string): Prom
   };
   let objects = await readAll(manifest);
   const lines = (await readMember(store, manifest, VIDEOS_JSONL_NAME)).toString('utf8').split('\n').filter(Boolean);
+  const videosRoot = manifest.meta.videosRoot ?? prefix;
   for (const text of lines) {
     const line = JSON.parse(text) as VideoLine;
-    const bytes = await store.get(joinKey(prefix, line.manifest), { expectSha256: line.manifestSha256 });
+    const bytes = await store.get(joinKey(videosRoot, line.manifest), { expectSha256: line.manifestSha256 });
     objects += 1 + (await readAll(JSON.parse(bytes.toString('utf8')) as SetManifest<VideoSetMeta>));
   }
   return { videos: lines.length, objects };

@@ -1,0 +1,187 @@
+/**
+ * The prepare stage around lib/prepare: a plan (the selected manifest rows cut into work units, committed to the
+ * store so every activity reads the same rows by reference), per-unit work with a ledger of each row's outcome,
+ * and the final pack. Temporal-free; activities/prepare.ts calls these.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { buildManifest, parseJsonl, toJsonl, type ManifestRow } from '../datasets';
+import type { PrepareDatasetInput, PrepareDatasetResult } from '../config/prepare';
+import { FsfmError, InvalidConfig } from '../errors';
+import { PREPARE_CODE_VERSION } from '../prepare/keys';
+import { parsePrepareOptions, type PrepareOptions } from '../prepare/options';
+import { isPerVideoFailure, prepareVideo, selectRows } from '../prepare/video';
+import { packShards, SUMMARY_NAME, type PackVideo, type PreparedMeta, type PreparedSummary } from '../prepare/pack';
+import { joinKey, readMember, readSet, SetWriter, type ArtifactStore, type SetManifest } from '../store';
+import { stageKey } from './keys';
+
+/**
+ * Per-video outputs are content-addressed (file sha256 + the options that shape them), so they live in one shared
+ * root and any stage whose plan differs only in packing, splits or caps reuses them.
+ */
+export const PREPARED_VIDEOS_ROOT = 'prepared/cache';
+
+export interface PreparePlan extends Record<string, unknown> {
+  kind: 'prepare-plan';
+  prefix: string;
+  videosRoot: string;
+  dataset: string;
+  datasetRoot: string;
+  options: PrepareOptions;
+  rows: number;
+  /** Work units as [start, end) row ranges: one video, or up to imagesPerUnit images. */
+  units: Array<[number, number]>;
+  stageKey: string;
+}
+
+export interface PlanResult {
+  planPrefix: string;
+  prefix: string;
+  dataset: string;
+  units: number;
+  videosTotal: number;
+  /** The committed prepared set's summary, when this exact stage already ran to the end. */
+  existing: PrepareDatasetResult | null;
+}
+
+export type LedgerEntry =
+  | { row: number; videoId: string; key: string; faces: number; skipped: boolean }
+  | { row: number; videoId: string; error: { type: string; message: string } };
+
+export interface UnitResult {
+  unit: number;
+  entries: LedgerEntry[];
+}
+
+/** Reads the dataset, selects the rows this purpose prepares, and commits the plan under the stage's prefix. */
+export async function planPrepare(input: PrepareDatasetInput, store: ArtifactStore): Promise<PlanResult> {
+  const options = parsePrepareOptions(input.prepare);
+  const datasetRoot = path.resolve(input.dataset.root);
+  const manifest = await buildManifest(input.dataset);
+  let rows = selectRows(manifest.rows, options);
+  if (input.maxVideos !== undefined) rows = rows.slice(0, input.maxVideos);
+  if (rows.length === 0) throw new InvalidConfig(`dataset ${manifest.dataset} at ${datasetRoot} has no rows to prepare for purpose ${options.purpose}`);
+  // Cheap digest of the inputs: each file's path, size and mtime (content hashes are taken per video later).
+  const fileDigest = crypto.createHash('sha256');
+  for (const r of rows) {
+    const st = await fs.promises.stat(path.join(datasetRoot, r.path)).catch(() => null);
+    fileDigest.update(`${r.id}\t${r.label}\t${r.split}\t${st?.size ?? -1}\t${st?.mtimeMs ?? -1}\n`);
+  }
+  const key = stageKey('prepare', { dataset: { ...input.dataset, root: datasetRoot }, options, imagesPerUnit: input.imagesPerUnit }, [fileDigest.digest('hex')], PREPARE_CODE_VERSION);
+  const prefix = input.outputPrefix ?? joinKey('prepared', key.slice(0, 32));
+  const planPrefix = joinKey(prefix, 'plan');
+
+  const existing = input.force ? null : await readPreparedResult(store, prefix, planPrefix);
+  const units = cutUnits(rows, input.imagesPerUnit);
+  if (!(await readSet(store, planPrefix))) {
+    const w = new SetWriter(store, planPrefix);
+    await w.put('rows.jsonl', toJsonl(rows), { contentType: 'application/x-ndjson' });
+    const plan: PreparePlan = { kind: 'prepare-plan', prefix, videosRoot: PREPARED_VIDEOS_ROOT, dataset: manifest.dataset, datasetRoot, options, rows: rows.length, units, stageKey: key };
+    await w.commit('prepare-plan', plan);
+  }
+  return { planPrefix, prefix, dataset: manifest.dataset, units: units.length, videosTotal: rows.length, existing };
+}
+
+function cutUnits(rows: readonly ManifestRow[], imagesPerUnit: number): Array<[number, number]> {
+  const units: Array<[number, number]> = [];
+  let i = 0;
+  while (i < rows.length) {
+    let j = i + 1;
+    if (rows[i].kind === 'image') while (j < rows.length && j - i < imagesPerUnit && rows[j].kind === 'image') j++;
+    units.push([i, j]);
+    i = j;
+  }
+  return units;
+}
+
+const planCache = new Map<string, { plan: PreparePlan; rows: ManifestRow[] }>();
+
+export async function loadPlan(store: ArtifactStore, planPrefix: string): Promise<{ plan: PreparePlan; rows: ManifestRow[] }> {
+  const cacheKey = `${store.uri}|${planPrefix}`;
+  const cached = planCache.get(cacheKey);
+  if (cached) return cached;
+  const set = await readSet<PreparePlan>(store, planPrefix);
+  if (!set) throw new InvalidConfig(`no committed prepare plan at ${planPrefix}`);
+  const rows = parseJsonl((await readMember(store, set as SetManifest<unknown>, 'rows.jsonl')).toString('utf8'));
+  const loaded = { plan: set.meta, rows };
+  planCache.set(cacheKey, loaded);
+  if (planCache.size > 16) planCache.delete(planCache.keys().next().value!);
+  return loaded;
+}
+
+function ledgerKey(prefix: string, unit: number): string {
+  return joinKey(prefix, 'ledger', `${String(unit).padStart(7, '0')}.json`);
+}
+
+/**
+ * Prepares every row of one unit. A row's own bad input (corrupt file, no face, missing file) is recorded in the
+ * ledger and does not fail the unit; anything else (store down, ffmpeg missing) throws so the activity retries
+ * or the run stops. Rows whose outcome is committed are reused unless `force`.
+ */
+export async function prepareUnit(
+  store: ArtifactStore,
+  args: { planPrefix: string; unit: number; force?: boolean; signal?: AbortSignal; onProgress?: (p: { videoId: string; done: number; total: number }) => void },
+): Promise<UnitResult> {
+  const { plan, rows } = await loadPlan(store, args.planPrefix);
+  const range = plan.units[args.unit];
+  if (!range) throw new InvalidConfig(`unit ${args.unit} is outside the plan (${plan.units.length} units)`);
+  const entries: LedgerEntry[] = [];
+  for (let r = range[0]; r < range[1]; r++) {
+    const row = rows[r];
+    try {
+      const res = await prepareVideo(row, {
+        datasetRoot: plan.datasetRoot,
+        store,
+        prefix: plan.videosRoot,
+        options: plan.options,
+        signal: args.signal,
+        force: args.force,
+        decodeThreads: 1,
+        onFrame: (done, total) => args.onProgress?.({ videoId: row.id, done, total }),
+      });
+      entries.push({ row: r, videoId: row.id, key: res.key, faces: res.faces, skipped: res.skipped });
+    } catch (err) {
+      if (!isPerVideoFailure(err)) throw err;
+      entries.push({ row: r, videoId: row.id, error: { type: (err as FsfmError).name, message: (err as Error).message } });
+    }
+  }
+  await store.put(ledgerKey(plan.prefix, args.unit), JSON.stringify(entries));
+  return { unit: args.unit, entries };
+}
+
+/** Packs every unit's outcomes into shards and commits the prepared set; returns the stage's result. */
+export async function packPrepared(store: ArtifactStore, args: { planPrefix: string; signal?: AbortSignal; onProgress?: (done: number, total: number) => void; runStats: { processed: number; skipped: number } }): Promise<PrepareDatasetResult> {
+  const { plan, rows } = await loadPlan(store, args.planPrefix);
+  const videos: PackVideo[] = [];
+  for (let u = 0; u < plan.units.length; u++) {
+    const entries = JSON.parse((await store.get(ledgerKey(plan.prefix, u))).toString('utf8')) as LedgerEntry[];
+    for (const e of entries) videos.push('key' in e ? { row: rows[e.row], key: e.key } : { row: rows[e.row], error: e.error });
+  }
+  const manifest = await packShards({ store, prefix: plan.prefix, videosRoot: plan.videosRoot, videos, options: plan.options, signal: args.signal, onProgress: args.onProgress });
+  const result = await readPreparedResult(store, plan.prefix, args.planPrefix, manifest);
+  return { ...result!, videosProcessed: args.runStats.processed, videosSkipped: args.runStats.skipped };
+}
+
+async function readPreparedResult(store: ArtifactStore, prefix: string, planPrefix: string, committed?: SetManifest<PreparedMeta>): Promise<PrepareDatasetResult | null> {
+  const set = committed ?? (await readSet<PreparedMeta>(store, prefix));
+  if (!set) return null;
+  const summary = JSON.parse((await readMember(store, set as SetManifest<unknown>, SUMMARY_NAME)).toString('utf8')) as PreparedSummary;
+  const plan = await readSet<PreparePlan>(store, planPrefix);
+  return {
+    prefix,
+    manifestKey: joinKey(prefix, 'faces.jsonl'),
+    summaryKey: joinKey(prefix, SUMMARY_NAME),
+    dataset: plan?.meta.dataset ?? '',
+    reused: !committed,
+    videosTotal: summary.videos.done + summary.videos.failed,
+    videosProcessed: 0,
+    videosSkipped: committed ? 0 : summary.videos.done + summary.videos.failed,
+    videosFailed: summary.videos.failed,
+    faces: summary.faces,
+    shards: summary.shards.length,
+    countsBySplit: summary.counts,
+    failedByType: summary.failedByType,
+    failures: summary.failed.slice(0, 20),
+  };
+}
