@@ -24,9 +24,6 @@ export interface PrepareCarry {
   startedAtMs: number;
 }
 
-/** Units completed per run before continuing as new, so history stays far below its limits. */
-const UNITS_PER_RUN = 400;
-
 /**
  * Dataset folder -> prepared faces: plan (manifest rows cut into units), a bounded sliding window of per-unit
  * activities (videos fan out over every fsfm-cpu worker), then one pack into shards. Per-video failures are
@@ -55,7 +52,8 @@ export async function PrepareDataset(rawInput: PrepareDatasetInput, carry?: Prep
   }
 
   let next = carry?.nextUnit ?? 0;
-  const stopAt = Math.min(plan.units, next + UNITS_PER_RUN);
+  // Each unit costs ~6 history events; continuing as new every few hundred keeps history far below its limits.
+  const stopAt = Math.min(plan.units, next + input.unitsPerRun);
   const inFlight = new Set<Promise<void>>();
   const launch = (unit: number) => {
     const p: Promise<void> = prepareUnit({ planPrefix: plan!.planPrefix, unit, force: input.force }).then((r) => {

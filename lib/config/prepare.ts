@@ -14,6 +14,7 @@ export const PrepareDatasetInput = z
     imagesPerUnit: z.number().int().min(1).max(4096).default(64).describe('image rows handled by one activity'),
     maxVideos: z.number().int().min(1).optional().describe('cap on the rows prepared (first N in manifest order), for trials'),
     force: z.boolean().default(false).describe('prepare again even where committed outputs exist'),
+    unitsPerRun: z.number().int().min(1).max(10_000).default(400).describe('units per workflow run before it continues as new (keeps history small)'),
   })
   .strict();
 export type PrepareDatasetInput = z.output<typeof PrepareDatasetInput>;

@@ -48,6 +48,8 @@ describe('PrepareDataset', () => {
     }
     expect(n).toBe(r.faces);
     expect(r.faces).toBeGreaterThanOrEqual(3 + 3 + 2 - 1);
+    const progress = (await h.query('progress')) as Record<string, number | string>;
+    expect(progress).toMatchObject({ stage: 'done', videosTotal: 5, videosDone: 3, videosFailed: 2, faces: r.faces });
   });
 
   it('does no new work when run again with the same input', async () => {
@@ -62,5 +64,18 @@ describe('PrepareDataset', () => {
     const r = (await h.result()) as PrepareDatasetResult;
     expect(r).toMatchObject({ reused: false, videosProcessed: 0, videosSkipped: 3, videosFailed: 2 });
     expect(r.shards).toBe(Math.ceil(r.faces / 2));
+  });
+
+  it('continues as new between windows of units and still counts every video', async () => {
+    const h = await workers.client.workflow.start('PrepareDataset', {
+      taskQueue: TASK_QUEUE_CPU + workers.suffix,
+      workflowId: `prep-can-${Date.now()}`,
+      args: [{ ...input, prepare: { ...input.prepare, shardSizeFaces: 3 }, unitsPerRun: 2 }],
+    });
+    const r = (await h.result()) as PrepareDatasetResult;
+    expect(r).toMatchObject({ reused: false, videosTotal: 5, videosFailed: 2, videosSkipped: 3 });
+    const runs = [];
+    for await (const w of workers.client.workflow.list({ query: `WorkflowId = '${h.workflowId}'` })) runs.push(w.status.name);
+    expect(runs.filter((s) => s === 'CONTINUED_AS_NEW')).toHaveLength(2);
   });
 });
