@@ -268,6 +268,7 @@ export async function packShards(input: PackShardsInput): Promise<SetManifest<Pr
       faceSizePx: opts.face.faceSizePx,
       regionMaps: opts.regionMaps,
       imageFormat: opts.imageFormat,
+      videosRoot,
       faces: facesTotal,
       counts,
       videoCounts,
