@@ -6,6 +6,7 @@ import type { ArtifactStore } from '../lib/store';
 import { mapFailures } from './failures';
 import { makePrepareActivities } from './prepare';
 import { makeProbeActivities } from './probe';
+import { makeTrainActivities } from './train';
 import { validateInput } from './validate';
 
 function mapAll<T extends Record<string, (...args: never[]) => Promise<unknown>>>(acts: T): T {
@@ -18,8 +19,8 @@ export function createCpuActivities(store: ArtifactStore) {
 }
 
 /** Activities of the fsfm-gpu queue (training). */
-export function createGpuActivities(_store: ArtifactStore) {
-  return mapAll({ validateInput });
+export function createGpuActivities(store: ArtifactStore) {
+  return mapAll({ validateInput, ...makeTrainActivities(store) });
 }
 
 export type CpuActivities = ReturnType<typeof createCpuActivities>;

@@ -37,7 +37,7 @@ export async function createWorkers(opts: WorkerOptions): Promise<Worker[]> {
   const connection = opts.connection ?? (await NativeConnection.connect({ address: env.address, tls: env.tls, apiKey: env.apiKey }));
   const namespace = opts.namespace ?? env.namespace;
   const store = opts.store ?? openStore(defaultStoreUri());
-  const suffix = opts.taskQueueSuffix ?? '';
+  const suffix = opts.taskQueueSuffix ?? process.env.FSFM_TASK_QUEUE_SUFFIX ?? '';
   const workers: Worker[] = [];
   if (opts.queues.includes('cpu')) {
     workers.push(

@@ -1,3 +1,4 @@
 // The workflow bundle's entry: every workflow type the workers register.
 export { ProbeVideos } from './probe';
 export { PrepareDataset } from './prepare';
+export { Pretrain } from './pretrain';

@@ -5,15 +5,18 @@
 import { z } from 'zod';
 import { InvalidConfig } from '../errors';
 import { PrepareDatasetInput } from './prepare';
+import { PretrainInput } from './pretrain';
 import { ProbeVideosInput } from './probe';
 
 export * from './prepare';
+export * from './pretrain';
 export * from './probe';
 export * from './search-attributes';
 
 export const WORKFLOW_INPUTS = {
   ProbeVideos: ProbeVideosInput,
   PrepareDataset: PrepareDatasetInput,
+  Pretrain: PretrainInput,
 } as const;
 
 export type WorkflowName = keyof typeof WORKFLOW_INPUTS;
