@@ -1,0 +1,20 @@
+/** The sample-dataset generator's public API (used by `make demo` and the tests). */
+export { generateSampleDataset, EXTRA_IDS, type SampleDataset } from './dataset.js';
+export { writeFaultyVideos, type FaultyVideos } from './faulty.js';
+export {
+  SampleDatasetOptions,
+  SampleMethod,
+  sampleMethods,
+  frameCount,
+  type SampleDatasetOptionsInput,
+} from './options.js';
+export { pairIdentities, type Pairing, type Pair, type Swap } from './pairs.js';
+export { findIdentities, defaultPhotosDir, type Identity } from './photos.js';
+export {
+  STAMP_FILE,
+  readValidStamp,
+  type SampleDatasetStamp,
+  type SampleParams,
+  type StampVideo,
+  type StampIdentity,
+} from './stamp.js';
