@@ -43,7 +43,12 @@ function failureMessage(err: unknown): string {
   let e = err as { message?: string; cause?: unknown } | undefined;
   // The most specific cause carries the activity's own message (e.g. "videosDir ... is not a folder").
   while (e && (e as { cause?: unknown }).cause) e = (e as { cause?: unknown }).cause as typeof e;
-  return (e?.message ?? String(err)).split('\n')[0];
+  // One line, but all of it: multi-line domain messages (e.g. every missing part of a dataset layout) are joined.
+  return oneLine(e?.message ?? String(err));
+}
+
+function oneLine(text: string): string {
+  return text.trim().replace(/\s*\n\s*/g, '; ');
 }
 
 async function run(args: string[]): Promise<number> {
@@ -182,7 +187,7 @@ if (require.main === module || process.argv[1]?.endsWith('fsfm.cjs')) {
     (err: unknown) => {
       const code = err instanceof CliError ? err.exitCode : 1;
       const msg = err instanceof Error ? err.message : String(err);
-      process.stderr.write(`fsfm: ${code === 2 || code === 3 ? msg : msg.split('\n')[0]}\n`);
+      process.stderr.write(`fsfm: ${oneLine(msg)}\n`);
       process.exit(code);
     },
   );
