@@ -15,14 +15,14 @@ import * as tf from '@tensorflow/tfjs';
 import { IntegrityError, InvalidConfig } from '../errors.js';
 import type { RngState } from '../masking/rng.js';
 import type { FsfmModel, LossValues } from '../model/model.js';
-import { listSets, MANIFEST_NAME, readMember, readSet, SetWriter, type SetManifest } from '../store/sets.js';
-import { joinKey, type ArtifactStore } from '../store/types.js';
+import { readMember, readSet, SetWriter, type SetManifest } from '../store/sets.js';
+import type { ArtifactStore } from '../store/types.js';
+import { listStepSets, pruneStepSets, stepSetPrefix } from './checkpoint-sets.js';
 import type { ChannelStats, DataIndex } from './data.js';
 import type { PretrainConfig } from './options.js';
 import { decodeTensors, encodeTensors, type NamedArray, type TensorIndex } from './tensor-file.js';
 
 export const CHECKPOINT_KIND = 'fsfm-pretrain-checkpoint';
-const STEP_DIGITS = 9;
 
 export function pretrainPrefix(runId: string): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(runId)) throw new InvalidConfig(`run id ${JSON.stringify(runId)} must be letters, digits, '.', '_' or '-'`);
@@ -34,7 +34,7 @@ export function checkpointsPrefix(runId: string): string {
 }
 
 export function checkpointPrefix(runId: string, step: number): string {
-  return `${checkpointsPrefix(runId)}/${String(step).padStart(STEP_DIGITS, '0')}`;
+  return stepSetPrefix(checkpointsPrefix(runId), step);
 }
 
 export function latestKey(runId: string): string {
@@ -135,13 +135,7 @@ export async function writeCheckpoint(
 
 /** Committed checkpoints of a run, oldest first. */
 export async function listCheckpoints(store: ArtifactStore, runId: string): Promise<{ step: number; prefix: string }[]> {
-  const parent = checkpointsPrefix(runId);
-  const out: { step: number; prefix: string }[] = [];
-  for (const prefix of await listSets(store, parent)) {
-    const rest = prefix.slice(parent.length + 1);
-    if (/^\d+$/.test(rest)) out.push({ step: Number(rest), prefix });
-  }
-  return out.sort((a, b) => a.step - b.step);
+  return listStepSets(store, checkpointsPrefix(runId));
 }
 
 /** Reads and verifies (sha256 of every member) one committed checkpoint. */
@@ -184,33 +178,8 @@ export async function readLatest(store: ArtifactStore, runId: string): Promise<L
  * steps older than the newest committed one (leftovers of interrupted writes).
  */
 export async function pruneCheckpoints(store: ArtifactStore, runId: string, keepLast: number, protect?: string): Promise<string[]> {
-  const committed = await listCheckpoints(store, runId);
-  const keep = new Set(committed.slice(-Math.max(keepLast, 1)).map((c) => c.prefix));
-  if (protect) keep.add(protect);
+  const keep: string[] = protect ? [protect] : [];
   const latest = await readLatest(store, runId).catch(() => null);
-  if (latest) keep.add(latest.prefix);
-  const newestStep = committed.length ? committed[committed.length - 1].step : -1;
-  const parent = checkpointsPrefix(runId);
-  const objects = await store.list(`${parent}/`);
-  const byPrefix = new Map<string, string[]>();
-  for (const o of objects) {
-    const folder = o.key.slice(parent.length + 1).split('/')[0];
-    if (!/^\d+$/.test(folder)) continue;
-    const prefix = `${parent}/${folder}`;
-    let keys = byPrefix.get(prefix);
-    if (!keys) byPrefix.set(prefix, (keys = []));
-    keys.push(o.key);
-  }
-  const committedPrefixes = new Set(committed.map((c) => c.prefix));
-  const deleted: string[] = [];
-  for (const [prefix, keys] of byPrefix) {
-    if (keep.has(prefix)) continue;
-    const step = Number(prefix.slice(parent.length + 1));
-    if (!committedPrefixes.has(prefix) && step >= newestStep) continue; // possibly being written right now
-    const manifestKey = joinKey(prefix, MANIFEST_NAME);
-    if (keys.includes(manifestKey)) await store.delete(manifestKey);
-    for (const key of keys) if (key !== manifestKey) await store.delete(key);
-    deleted.push(prefix);
-  }
-  return deleted.sort();
+  if (latest) keep.push(latest.prefix);
+  return pruneStepSets(store, checkpointsPrefix(runId), { keepLast: Math.max(keepLast, 1), protect: keep });
 }

@@ -2,6 +2,18 @@
 export { runPretraining, type PretrainProgress, type PretrainResult, type RunPretrainingOptions } from './pretrain.js';
 export { runPretrainingInChild, type PretrainChild, type PretrainChildOptions } from './child-runner.js';
 export {
+  forkTrainingChild,
+  reviveChildError,
+  serializeError,
+  type ForkChildOptions,
+  type TrainingChild,
+  type SerializedError,
+  type ChildToParent,
+  type ChildStart,
+} from './child-process.js';
+export { serveChild, type ChildJobContext } from './child-entry.js';
+export { listStepSets, pruneStepSets, stepSetPrefix, STEP_DIGITS } from './checkpoint-sets.js';
+export {
   pretrainOptionsSchema,
   pretrainDataSchema,
   normalizationSchema,
