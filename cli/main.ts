@@ -7,7 +7,6 @@
  * 4 cancelled/terminated/timed out.
  */
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { inputJsonSchema, isWorkflowName, parseWorkflowInput, WORKFLOW_NAMES } from '../lib/config';
@@ -16,6 +15,8 @@ import { servicesCommand } from '../infra/cli';
 import { TASK_QUEUE_CPU } from '../workflows/common';
 import { CliError, connectClient, uiUrl } from './client';
 import { formatResult } from './format';
+import { readInput } from './input';
+import { scheduleCommand } from './schedule';
 
 const USAGE = `usage:
   fsfm run <Workflow> --input FILE|- [--id ID] [--wait] [--json]
@@ -23,21 +24,9 @@ const USAGE = `usage:
   fsfm cancel <ID>
   fsfm schema <Workflow>
   fsfm services up|down|status|env [temporal|seaweedfs]
+  fsfm schedule create <id> <Workflow> --input FILE (--cron EXPR | --every 24h) [--overlap skip|buffer-one] [--catchup 1h] [--paused]
+  fsfm schedule list | describe <id> | pause <id> | unpause <id> | trigger <id> | backfill <id> --from ISO --to ISO | delete <id>
 workflows: ${WORKFLOW_NAMES.join(', ')}`;
-
-function readInput(file: string): unknown {
-  let text: string;
-  try {
-    text = file === '-' ? fs.readFileSync(0, 'utf8') : fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new CliError(`cannot read input file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 2);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new CliError(`input file ${file} is not valid JSON: ${(err as Error).message}`, 2);
-  }
-}
 
 function failureMessage(err: unknown): string {
   let e = err as { message?: string; cause?: unknown } | undefined;
@@ -170,6 +159,8 @@ export async function cli(argv: string[]): Promise<number> {
     }
     case 'services':
       return servicesCommand(rest);
+    case 'schedule':
+      return scheduleCommand(rest);
     case undefined:
     case '-h':
     case '--help':
