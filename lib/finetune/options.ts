@@ -1,9 +1,14 @@
 /**
  * Options of the finetuning data pipeline and regularisers (method notes §6), with the reference's defaults
- * (MAE/timm finetune recipe for DfD/DiFF; fas.py's dataset for FAS). lib/config composes these; AdamW, the lr
- * schedule and the weight decay value belong to lib/train's options.
+ * (MAE/timm finetune recipe for DfD/DiFF; fas.py's dataset for FAS), and the whole finetuning run's config
+ * (`finetuneConfigSchema`: optimiser, schedule, init, data, checkpoints, selection) built around them.
+ * lib/config composes these.
  */
 import { z } from 'zod';
+import { InvalidConfig } from '../errors.js';
+import { classifierOptionsSchema, type HeadKind } from '../model/heads-options.js';
+import { resolveArch } from '../model/model.js';
+import { tensorOptionsSchema } from '../tensor/options.js';
 import { RAND_AUGMENT_OPS } from './rand-augment.js';
 
 const probability = z.number().min(0).max(1);
@@ -85,3 +90,214 @@ export type FasAugmentOptions = z.infer<typeof fasAugmentOptionsSchema>;
 export type RegularizationOptions = z.infer<typeof regularizationOptionsSchema>;
 export type FinetuneOptions = z.infer<typeof finetuneOptionsSchema>;
 export type FinetuneOptionsInput = z.input<typeof finetuneOptionsSchema>;
+
+// ---------------------------------------------------------------------------------------------------------------
+// The whole finetuning run (lib/finetune/train.ts): the optimiser, schedule and run options around the options above.
+// ---------------------------------------------------------------------------------------------------------------
+
+const rgbTriple = z.tuple([z.number(), z.number(), z.number()]);
+const positiveRgbTriple = z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]);
+
+/** What the finetuned classifier sees: pixel values in [0, 1] normalised by these per-channel stats. */
+export const finetuneNormalizationSchema = z.union([
+  z.literal('checkpoint').describe("the pretraining checkpoint's channel mean/std (init.from 'fsfm' only)"),
+  z.literal('imagenet').describe('ImageNet mean/std (0.485, 0.456, 0.406) / (0.229, 0.224, 0.225), as the reference for DiFF'),
+  z.object({ mean: rgbTriple, std: positiveRgbTriple }).strict().describe('fixed per-channel mean/std of pixel values in [0, 1]'),
+]);
+
+/** Where the encoder's weights come from; the task head always starts from its finetuning init. */
+export const finetuneInitSchema = z.discriminatedUnion('from', [
+  z
+    .object({
+      from: z.literal('fsfm'),
+      checkpoint: z
+        .string()
+        .min(1)
+        .describe('store prefix of a pretraining checkpoint set (runs/<id>/pretrain/ckpt/<step>) or of a pretraining run (its latest.json is followed)'),
+      branch: z.enum(['online', 'target']).default('online').describe("which network's encoder; the reference finetunes from checkpoint-*.pth, the online model"),
+    })
+    .strict(),
+  z.object({ from: z.literal('scratch') }).strict(),
+  z.object({ from: z.literal('safetensors'), key: z.string().min(1).describe('store key of an encoder in timm names/layouts (exportEncoderSafetensors)') }).strict(),
+  z
+    .object({
+      from: z.literal('pth'),
+      key: z.string().min(1).describe("store key of a torch.save checkpoint (the reference's checkpoint-*.pth)"),
+      entry: z.string().min(1).default('model').describe('the state_dict entry of the checkpoint'),
+    })
+    .strict(),
+]);
+
+export const finetuneDataSchema = z
+  .object({
+    prepared: z.array(z.string().min(1)).default([]).describe('store prefixes of prepared face-shard sets (lib/prepare); several are concatenated'),
+    trainSplit: z.string().min(1).default('train'),
+    valSplit: z.string().min(1).nullable().default('val').describe('faces scored for the validation loss after every epoch; null: no validation'),
+    sampling: z
+      .enum(['class-balanced', 'shuffle'])
+      .default('class-balanced')
+      .describe('class-balanced: draws with replacement, equal mass per class (balanceWithin); shuffle: each face once per epoch'),
+    prefetchBatches: z.number().int().nonnegative().default(1).describe('batches read and decoded ahead of the training step'),
+  })
+  .strict();
+
+export const FINETUNE_TASKS = ['dfd', 'fas', 'diff'] as const;
+export type FinetuneTask = (typeof FINETUNE_TASKS)[number];
+
+const finetuneConfigObject = z
+  .object({
+    task: z.enum(FINETUNE_TASKS).default('dfd').describe('dfd / diff: fc_norm + Linear head; fas: the reference FAS head'),
+    epochs: z.number().int().positive().default(10),
+    warmupEpochs: z.number().nonnegative().default(5).describe('per-iteration linear warmup, then half-cycle cosine to minLr'),
+    batchSize: z.number().int().positive().default(64).describe('faces per forward pass'),
+    accumIter: z.number().int().positive().default(1).describe('forward passes whose gradients make one optimizer step'),
+    valBatchSize: z.number().int().positive().nullable().default(null).describe('faces per validation forward pass; null: batchSize'),
+    baseLr: z.number().positive().default(2.5e-4).describe('lr = baseLr · batchSize · accumIter / 256 (the reference\'s blr)'),
+    minLr: z.number().nonnegative().default(1e-6),
+    weightDecay: z.number().nonnegative().default(0.05).describe('AdamW decay; never on 1-D parameters, pos_embed or cls_token'),
+    betas: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]).default([0.9, 0.999]),
+    adamEps: z.number().positive().default(1e-8),
+    clipGrad: z.number().positive().nullable().default(null).describe('max global gradient norm; null: no clipping (the reference default)'),
+    ...finetuneOptionsSchema.shape,
+    init: finetuneInitSchema.default({ from: 'scratch' }),
+    model: z
+      .record(z.string(), z.unknown())
+      .default({})
+      .describe('classifier options of lib/model/heads-options.ts without `head` (the task picks it): preset, arch, dropPathRate (0.1 for dfd), seed, …; the input size follows the preset'),
+    data: finetuneDataSchema.prefault({}),
+    normalization: finetuneNormalizationSchema.optional().describe("default: 'checkpoint' for init.from 'fsfm' (except task diff), else 'imagenet'"),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(0)
+      .describe('seed of sampling, augmentation and mixup (model.seed seeds the head initialisation)'),
+    checkpointEverySteps: z.number().int().positive().default(500).describe('optimizer steps between checkpoints'),
+    keepLastCheckpoints: z.number().int().positive().default(2),
+    maxSteps: z
+      .number()
+      .int()
+      .positive()
+      .nullable()
+      .default(null)
+      .describe('stop (with a checkpoint) once this many optimizer steps are done; schedules still span all epochs'),
+    selection: z
+      .enum(['source-val-loss', 'last'])
+      .default('source-val-loss')
+      .describe('the model kept as best: lowest validation loss on the source data (the paper), or the last weights'),
+    tensor: tensorOptionsSchema.prefault({}),
+  })
+  .strict();
+
+type FinetuneConfigObject = z.output<typeof finetuneConfigObject>;
+
+/** The head a task trains: the reference FAS head for fas, fc_norm + Linear otherwise. */
+export function headForTask(task: FinetuneTask): HeadKind {
+  return task === 'fas' ? 'fas' : 'dfd';
+}
+
+/** Peak (post-warmup) learning rate: baseLr · batchSize · accumIter / 256. */
+export function finetunePeakLr(o: Pick<FinetuneConfigObject, 'baseLr' | 'batchSize' | 'accumIter'>): number {
+  return (o.baseLr * o.batchSize * o.accumIter) / 256;
+}
+
+function defaultNormalization(o: Pick<FinetuneConfigObject, 'init' | 'task'>): z.output<typeof finetuneNormalizationSchema> {
+  return o.init.from === 'fsfm' && o.task !== 'diff' ? 'checkpoint' : 'imagenet';
+}
+
+export const finetuneConfigSchema = finetuneConfigObject
+  .superRefine((o, ctx) => {
+    if (o.warmupEpochs >= o.epochs) {
+      ctx.addIssue({ code: 'custom', path: ['warmupEpochs'], message: `warmupEpochs (${o.warmupEpochs}) must be below epochs (${o.epochs})` });
+    }
+    if (o.minLr > finetunePeakLr(o)) {
+      ctx.addIssue({ code: 'custom', path: ['minLr'], message: `minLr (${o.minLr}) is above the peak lr (${finetunePeakLr(o)})` });
+    }
+    const mixing = o.regularization.mixupAlpha > 0 || o.regularization.cutmixAlpha > 0;
+    if (mixing && o.regularization.mixupProb > 0 && o.batchSize % 2 !== 0) {
+      ctx.addIssue({ code: 'custom', path: ['batchSize'], message: `mixup/cutmix pair each face with another of its batch: batchSize (${o.batchSize}) must be even` });
+    }
+    if (o.normalization === 'checkpoint' && o.init.from !== 'fsfm') {
+      ctx.addIssue({ code: 'custom', path: ['normalization'], message: `'checkpoint' normalization needs init.from 'fsfm' (a ${o.init.from} init carries no channel stats)` });
+    }
+    if (o.selection === 'source-val-loss' && o.data.valSplit === null) {
+      ctx.addIssue({ code: 'custom', path: ['selection'], message: "selection 'source-val-loss' needs a validation split (data.valSplit); use selection 'last' without one" });
+    }
+    if ('head' in o.model) {
+      ctx.addIssue({ code: 'custom', path: ['model', 'head'], message: 'the head follows task; do not set model.head' });
+      return;
+    }
+    const model = classifierOptionsSchema.safeParse({ ...o.model, head: headForTask(o.task) });
+    if (!model.success) {
+      for (const issue of model.error.issues) ctx.addIssue({ code: 'custom', path: ['model', ...issue.path.map(String)], message: issue.message });
+      return;
+    }
+    try {
+      resolveArch(model.data);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', path: ['model'], message: (err as Error).message });
+    }
+  })
+  .transform((o) => ({
+    ...o,
+    model: classifierOptionsSchema.parse({ ...o.model, head: headForTask(o.task) }),
+    normalization: o.normalization ?? defaultNormalization(o),
+  }));
+
+export type FinetuneConfig = z.output<typeof finetuneConfigSchema>;
+export type FinetuneConfigInput = z.input<typeof finetuneConfigSchema>;
+
+/** Validates a finetuning config; throws InvalidConfig naming every problem. */
+export function parseFinetuneConfig(input: FinetuneConfigInput | FinetuneConfig = {}): FinetuneConfig {
+  // A parsed config carries a full model (with head); parse its input form again.
+  const raw = stripHead(input);
+  const r = finetuneConfigSchema.safeParse(raw);
+  if (!r.success) {
+    const issues = r.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(config)'}: ${i.message}`).join('; ');
+    throw new InvalidConfig(`invalid finetuning config: ${issues}`);
+  }
+  return r.data;
+}
+
+function stripHead(input: FinetuneConfigInput | FinetuneConfig): FinetuneConfigInput {
+  if (input === null || typeof input !== 'object' || !input.model || typeof input.model !== 'object') return input as FinetuneConfigInput;
+  const model = input.model as Record<string, unknown>;
+  const task = (input.task ?? 'dfd') as FinetuneTask;
+  if (!('head' in model) || model.head !== headForTask(task)) return input as FinetuneConfigInput;
+  const { head: _head, ...rest } = model;
+  return { ...(input as FinetuneConfigInput), model: rest };
+}
+
+/**
+ * Presets as partial inputs. `paper`: the DfD recipe (method notes §6). `diff`: the DiFF recipe (batch 256, 50
+ * epochs, base lr 5e-4, ImageNet normalisation). `demo` fits 2 CPU cores: the demo model (112 px, 8 px patches),
+ * batch 8, three epochs over ~100 faces (~36 steps), a peak lr high enough for a visible fall of the loss.
+ */
+export const FINETUNE_PRESETS = {
+  paper: {},
+  diff: { task: 'diff', batchSize: 256, epochs: 50, baseLr: 5e-4, normalization: 'imagenet' },
+  demo: {
+    epochs: 3,
+    warmupEpochs: 0.5,
+    batchSize: 8,
+    baseLr: 0.016,
+    checkpointEverySteps: 10,
+    keepLastCheckpoints: 2,
+    model: { preset: 'demo' },
+  },
+} as const satisfies Record<string, FinetuneConfigInput>;
+
+export type FinetunePresetName = keyof typeof FINETUNE_PRESETS;
+
+const MERGED_KEYS = ['model', 'data', 'tensor', 'augment', 'fasAugment', 'regularization'] as const;
+
+/** A preset merged (one level deep for the nested option groups; `init` is replaced) with overrides, then parsed. */
+export function finetunePreset(name: FinetunePresetName, overrides: FinetuneConfigInput = {}): FinetuneConfig {
+  const base = FINETUNE_PRESETS[name] as FinetuneConfigInput;
+  const merged: Record<string, unknown> = { ...base, ...overrides };
+  for (const key of MERGED_KEYS) {
+    if (base[key] || overrides[key]) merged[key] = { ...(base[key] as object), ...(overrides[key] as object) };
+  }
+  return parseFinetuneConfig(merged as FinetuneConfigInput);
+}
