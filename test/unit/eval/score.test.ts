@@ -52,7 +52,9 @@ describe('scoring and evaluating test sets', () => {
   afterAll(() => ctx.cleanup());
 
   it('scorePrepared writes one JSONL row per face of the split: id, video group, label and P(fake) in [0, 1]', async () => {
+    const tensorsBefore = tf.memory().numTensors;
     const count = await scorePrepared({ store: ctx.store, model: modelKey, prepared: 'prepared/faces', split: 'test', batchSize: 5, scoresKey: 'scratch/scores.jsonl' });
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
     expect(count).toBe(testFaces.length);
     const rows = parseScoreRows((await ctx.store.get('scratch/scores.jsonl')).toString('utf8'));
     expect(rows.map((r) => r.id)).toEqual(testFaces.map((f) => f.faceId));

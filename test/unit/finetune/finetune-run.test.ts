@@ -2,6 +2,7 @@
  * runFinetuning on real faces (face-set.ts: the demo photos' faces, each as real and as a visibly altered fake).
  * Most runs use the 32 px test encoder so that the whole file stays within seconds; one runs the demo preset.
  */
+import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidConfig, TransientError } from '../../../lib/errors.js';
 import {
@@ -115,8 +116,10 @@ describe('finetuning on real faces', () => {
     loaded.model.dispose();
   });
 
-  it('from scratch: ImageNet normalisation, selection of the last weights', async () => {
+  it('from scratch: ImageNet normalisation, selection of the last weights, no tensor left behind', async () => {
+    const tensorsBefore = tf.memory().numTensors;
     const r = await runFinetuning({ config: tiny({ selection: 'last', data: { valSplit: null } }), store: ctx.store, runId: 'ft-scratch' });
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
     expect(r).toMatchObject({ status: 'completed', step: 10, bestKey: selectedModelPrefix('ft-scratch', 10), bestValLoss: null, bestEpoch: 1 });
     expect(r.normalization).toEqual({ mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });
     expect(r.history.map((h) => h.valLoss)).toEqual([null, null]);
