@@ -1,7 +1,11 @@
 import { CancelledFailure, Context } from '@temporalio/activity';
+import type { FinetuneChunkResult } from '../lib/config/finetune';
 import type { LossPoint, PretrainChunkResult } from '../lib/config/pretrain';
-import type { PretrainConfig } from '../lib/train/options';
+import { runFinetuningInChild, type FinetuneProgress } from '../lib/finetune';
+import type { FinetuneConfig } from '../lib/finetune/options';
 import { runPretrainingInChild, type PretrainProgress } from '../lib/train';
+import type { TrainingChild } from '../lib/train/child-process';
+import type { PretrainConfig } from '../lib/train/options';
 import type { ArtifactStore } from '../lib/store';
 
 /** Keeps at most `max` points, evenly thinned, always keeping the last. */
@@ -12,52 +16,89 @@ export function thin<T>(points: T[], max: number): T[] {
   return out;
 }
 
+/**
+ * Runs a training child under this activity: heartbeats `details()` on every progress event and every 5 s (long
+ * phases without steps: the first pass over the data, a checkpoint upload), turns activity cancellation or worker
+ * shutdown into child.cancel() (checkpoint, then stop), and rethrows the cancellation once the child has stopped.
+ */
+export async function superviseChild<P, R>(child: TrainingChild<P, R>, details: () => unknown): Promise<R> {
+  const ctx = Context.current();
+  const timer = setInterval(() => ctx.heartbeat(details()), 5_000);
+  const onCancel = () => child.cancel();
+  ctx.cancellationSignal.addEventListener('abort', onCancel);
+  try {
+    const r = await child.result.catch((err: unknown) => {
+      if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason instanceof Error ? ctx.cancellationSignal.reason : err;
+      throw err;
+    });
+    if ((r as { status?: unknown }).status === 'cancelled' || ctx.cancellationSignal.aborted) {
+      throw ctx.cancellationSignal.reason instanceof Error ? ctx.cancellationSignal.reason : new CancelledFailure('training cancelled after its checkpoint');
+    }
+    return r;
+  } finally {
+    clearInterval(timer);
+    ctx.cancellationSignal.removeEventListener('abort', onCancel);
+  }
+}
+
 export function makeTrainActivities(store: ArtifactStore) {
   return {
-    /**
-     * Trains until `untilStep` (or the end) in a child process, resuming from the run's newest committed checkpoint.
-     * Heartbeats {step, loss, checkpointKey}; cancellation or worker shutdown asks the child to checkpoint and stop,
-     * and a retry on any worker picks up from there.
-     */
+    /** Pretrains until `untilStep` (or the end), resuming from the run's newest committed checkpoint. */
     async pretrainChunk(args: { runId: string; config: PretrainConfig; untilStep: number }): Promise<PretrainChunkResult> {
       const ctx = Context.current();
       const history: LossPoint[] = [];
-      let last: { step: number; loss: number | null; checkpointKey: string | null; phase: string } = { step: 0, loss: null, checkpointKey: null, phase: 'starting' };
+      let last = { step: 0, loss: null as number | null, checkpointKey: null as string | null };
       const child = runPretrainingInChild({
         config: { ...args.config, maxSteps: args.untilStep },
         storeUri: store.uri,
         runId: args.runId,
         onProgress: (p: PretrainProgress) => {
-          last = { step: p.step, loss: Number.isFinite(p.loss) ? p.loss : null, checkpointKey: p.checkpointKey ?? last.checkpointKey, phase: 'training' };
+          last = { step: p.step, loss: Number.isFinite(p.loss) ? p.loss : null, checkpointKey: p.checkpointKey ?? last.checkpointKey };
           history.push({ step: p.step, loss: p.loss, lRec: p.lRec, lFr: p.lFr, lCl: p.lCl, lr: p.lr });
           ctx.heartbeat(last);
         },
       });
-      // The child owns the event loop's heavy work; this timer keeps heartbeats flowing through long phases
-      // without steps (the first pass over the data, a checkpoint upload).
-      const timer = setInterval(() => ctx.heartbeat(last), 5_000);
-      const onCancel = () => child.cancel();
-      ctx.cancellationSignal.addEventListener('abort', onCancel);
-      try {
-        const r = await child.result;
-        if (r.status === 'cancelled' || ctx.cancellationSignal.aborted) {
-          throw ctx.cancellationSignal.reason instanceof Error ? ctx.cancellationSignal.reason : new CancelledFailure('pretraining cancelled after its checkpoint');
-        }
-        return {
-          status: r.status,
-          step: r.step,
-          totalSteps: r.totalSteps,
-          checkpointKey: r.checkpointKey,
-          resumedFromStep: r.resumedFromStep,
-          imagesPerSec: r.imagesPerSec,
-          backend: r.backend,
-          normalization: { mean: [...r.normalization.mean], std: [...r.normalization.std] },
-          history: thin(history.filter((h) => Number.isFinite(h.loss)), 200),
-        };
-      } finally {
-        clearInterval(timer);
-        ctx.cancellationSignal.removeEventListener('abort', onCancel);
-      }
+      const r = await superviseChild(child, () => last);
+      return {
+        status: r.status as 'completed' | 'stopped',
+        step: r.step,
+        totalSteps: r.totalSteps,
+        checkpointKey: r.checkpointKey,
+        resumedFromStep: r.resumedFromStep,
+        imagesPerSec: r.imagesPerSec,
+        backend: r.backend,
+        normalization: { mean: [...r.normalization.mean], std: [...r.normalization.std] },
+        history: thin(history.filter((h) => Number.isFinite(h.loss)), 200),
+      };
+    },
+
+    /** Finetunes until `untilStep` (or the end), resuming from the run's newest committed checkpoint. */
+    async finetuneChunk(args: { runId: string; config: FinetuneConfig; untilStep: number }): Promise<FinetuneChunkResult> {
+      const ctx = Context.current();
+      let last = { step: 0, loss: null as number | null, checkpointKey: null as string | null, bestKey: null as string | null };
+      const child = runFinetuningInChild({
+        config: { ...args.config, maxSteps: args.untilStep },
+        storeUri: store.uri,
+        runId: args.runId,
+        onProgress: (p: FinetuneProgress) => {
+          last = { step: p.step, loss: Number.isFinite(p.loss) ? p.loss : null, checkpointKey: p.checkpointKey ?? last.checkpointKey, bestKey: p.bestKey ?? last.bestKey };
+          ctx.heartbeat(last);
+        },
+      });
+      const r = await superviseChild(child, () => last);
+      return {
+        status: r.status as 'completed' | 'stopped',
+        step: r.step,
+        totalSteps: r.totalSteps,
+        bestKey: r.bestKey,
+        bestValLoss: r.bestValLoss,
+        bestEpoch: r.bestEpoch,
+        lastKey: r.lastKey,
+        resumedFromStep: r.resumedFromStep,
+        history: r.history.map((h) => ({ epoch: h.epoch, step: h.step, trainLoss: h.trainLoss, valLoss: h.valLoss })),
+        backend: r.backend,
+        msPerStep: r.msPerStep,
+      };
     },
   };
 }

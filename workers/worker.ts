@@ -49,6 +49,9 @@ export async function createWorkers(opts: WorkerOptions): Promise<Worker[]> {
         activities: createCpuActivities(store),
         maxConcurrentActivityTaskExecutions: opts.cpuConcurrency ?? Number(process.env.FSFM_CPU_CONCURRENCY ?? 2),
         shutdownGraceTime: '30 seconds',
+        // Heartbeats carry cancellation back to activities: send them within seconds, not the SDK's 30-60 s.
+        maxHeartbeatThrottleInterval: '3 seconds',
+        defaultHeartbeatThrottleInterval: '3 seconds',
       }),
     );
   }
@@ -61,6 +64,8 @@ export async function createWorkers(opts: WorkerOptions): Promise<Worker[]> {
         activities: createGpuActivities(store),
         maxConcurrentActivityTaskExecutions: opts.gpuConcurrency ?? Number(process.env.FSFM_GPU_CONCURRENCY ?? 1),
         shutdownGraceTime: '60 seconds',
+        maxHeartbeatThrottleInterval: '3 seconds',
+        defaultHeartbeatThrottleInterval: '3 seconds',
       }),
     );
   }

@@ -2,3 +2,5 @@
 export { ProbeVideos } from './probe';
 export { PrepareDataset } from './prepare';
 export { Pretrain } from './pretrain';
+export { Finetune } from './finetune';
+export { Evaluate } from './evaluate';

@@ -4,10 +4,12 @@
  */
 import { z } from 'zod';
 import { InvalidConfig } from '../errors';
+import { EvaluateInput, FinetuneInput } from './finetune';
 import { PrepareDatasetInput } from './prepare';
 import { PretrainInput } from './pretrain';
 import { ProbeVideosInput } from './probe';
 
+export * from './finetune';
 export * from './prepare';
 export * from './pretrain';
 export * from './probe';
@@ -17,6 +19,8 @@ export const WORKFLOW_INPUTS = {
   ProbeVideos: ProbeVideosInput,
   PrepareDataset: PrepareDatasetInput,
   Pretrain: PretrainInput,
+  Finetune: FinetuneInput,
+  Evaluate: EvaluateInput,
 } as const;
 
 export type WorkflowName = keyof typeof WORKFLOW_INPUTS;

@@ -1,0 +1,52 @@
+import { Context } from '@temporalio/activity';
+import type { EvaluateInput, EvaluateResult } from '../lib/config/finetune';
+import { evaluateTestSetInChild } from '../lib/eval/child-runner';
+import { writeReport } from '../lib/eval/write-report';
+import { METRICS_NAME, EVAL_SET_KIND, type TestSetEvaluation } from '../lib/eval/score';
+import type { EvalMetrics } from '../lib/eval';
+import { joinKey, readMember, readSet, type ArtifactStore, type SetManifest } from '../lib/store';
+import { superviseChild } from './train';
+
+type TestSetSummary = EvaluateResult['testSets'][number];
+
+export function makeEvaluateActivities(store: ArtifactStore) {
+  return {
+    /** Scores one test set in a child process and commits scores.jsonl + metrics.json; returns a small summary. */
+    async evaluateTestSet(args: { runId: string; model: string; testSet: EvaluateInput['testSets'][number]; batchSize: number }): Promise<TestSetSummary> {
+      const ctx = Context.current();
+      let last = { done: 0, total: 0 };
+      const child = evaluateTestSetInChild({
+        storeUri: store.uri,
+        runId: args.runId,
+        testSet: args.testSet.name,
+        model: args.model,
+        prepared: args.testSet.prepared,
+        split: args.testSet.split,
+        batchSize: args.batchSize,
+        onProgress: (p) => {
+          last = p;
+          ctx.heartbeat(p);
+        },
+      });
+      const r: TestSetEvaluation = await superviseChild(child, () => last);
+      return summarize(args.testSet.name, r.scoresKey, r.metricsKey, r.rows, r.metrics);
+    },
+
+    /** Reads each test set's committed metrics and writes the run's Markdown and HTML reports. */
+    async writeEvaluationReport(args: { runId: string; modelName: string; selection: EvaluateInput['selection']; task: EvaluateInput['task']; testSets: string[] }): Promise<{ markdownKey: string; htmlKey: string }> {
+      const entries = [];
+      for (const name of args.testSets) {
+        const prefix = joinKey('runs', args.runId, 'eval', name);
+        const set = await readSet(store, prefix);
+        if (!set || set.kind !== EVAL_SET_KIND) continue;
+        const metrics = JSON.parse((await readMember(store, set as SetManifest<unknown>, METRICS_NAME)).toString('utf8')) as EvalMetrics;
+        entries.push({ model: args.modelName, testSet: name, metrics, selection: args.selection, task: args.task });
+      }
+      return writeReport(store, args.runId, entries, { generatedAt: new Date().toISOString() });
+    },
+  };
+}
+
+function summarize(name: string, scoresKey: string, metricsKey: string, faces: number, m: EvalMetrics): TestSetSummary {
+  return { name, scoresKey, metricsKey, faces, frameAuc: m.frame.auc, videoAuc: m.video.auc, eer: m.video.eer, hter: m.fas?.hter ?? null };
+}
