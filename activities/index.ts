@@ -5,6 +5,7 @@
 import type { ArtifactStore } from '../lib/store';
 import { mapFailures } from './failures';
 import { makeEvaluateActivities } from './evaluate';
+import { makePipelineActivities } from './pipeline';
 import { makePrepareActivities } from './prepare';
 import { makeProbeActivities } from './probe';
 import { makeTrainActivities } from './train';
@@ -16,7 +17,7 @@ function mapAll<T extends Record<string, (...args: never[]) => Promise<unknown>>
 
 /** Activities of the fsfm-cpu queue (and the validation local activity every workflow starts with). */
 export function createCpuActivities(store: ArtifactStore) {
-  return mapAll({ validateInput, ...makeProbeActivities(store), ...makePrepareActivities(store), ...makeEvaluateActivities(store) });
+  return mapAll({ validateInput, ...makeProbeActivities(store), ...makePrepareActivities(store), ...makeEvaluateActivities(store), ...makePipelineActivities(store) });
 }
 
 /** Activities of the fsfm-gpu queue (training). */

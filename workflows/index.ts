@@ -4,3 +4,4 @@ export { PrepareDataset } from './prepare';
 export { Pretrain } from './pretrain';
 export { Finetune } from './finetune';
 export { Evaluate } from './evaluate';
+export { FsfmPipeline } from './pipeline';

@@ -5,11 +5,13 @@
 import { z } from 'zod';
 import { InvalidConfig } from '../errors';
 import { EvaluateInput, FinetuneInput } from './finetune';
+import { FsfmPipelineInput } from './pipeline';
 import { PrepareDatasetInput } from './prepare';
 import { PretrainInput } from './pretrain';
 import { ProbeVideosInput } from './probe';
 
 export * from './finetune';
+export * from './pipeline';
 export * from './prepare';
 export * from './pretrain';
 export * from './probe';
@@ -21,6 +23,7 @@ export const WORKFLOW_INPUTS = {
   Pretrain: PretrainInput,
   Finetune: FinetuneInput,
   Evaluate: EvaluateInput,
+  FsfmPipeline: FsfmPipelineInput,
 } as const;
 
 export type WorkflowName = keyof typeof WORKFLOW_INPUTS;

@@ -1,0 +1,112 @@
+import { execFile } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { FsfmPipelineResult } from '../../lib/config';
+import { FileStore } from '../../lib/store';
+import { repoRoot } from '../../infra/paths';
+import { generateSampleDataset } from '../../samples';
+import { TASK_QUEUE_CPU } from '../../workflows/common';
+import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
+
+const run = promisify(execFile);
+const temporal = inject('temporal');
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fsfm-pipe-'));
+const suffix = `-pipe-${crypto.randomBytes(3).toString('hex')}`;
+const storeDir = path.join(dir, 'store');
+const env = { TEMPORAL_ADDRESS: temporal.address, FSFM_TASK_QUEUE_SUFFIX: suffix, FSFM_STORE: `file://${storeDir}` };
+let worker: WorkerProcess | undefined;
+let connection: Connection;
+let client: Client;
+let root: string;
+
+beforeAll(async () => {
+  root = (await generateSampleDataset({ out: path.join(dir, 'ffpp'), identities: 6, seconds: 1, fps: 8 })).root;
+  worker = await startWorkerProcess(env);
+  connection = await Connection.connect({ address: temporal.address });
+  client = new Client({ connection });
+});
+
+afterAll(async () => {
+  await worker?.kill();
+  await connection?.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const config = (finetuneEpochs = 1) => ({
+  preset: 'demo',
+  datasets: {
+    pretrain: [{ name: 'sample', dataset: { root, format: 'ffpp', methods: ['Deepfakes'] }, prepare: { framesPerRealVideo: 4, face: { upsample: 0 } } }],
+    train: { name: 'sample', dataset: { root, format: 'ffpp', methods: ['Deepfakes', 'FaceSwap'] }, prepare: { framesPerRealVideo: 4, framesPerFakeVideo: 2, face: { upsample: 0 } } },
+  },
+  pretrain: { config: { maxSteps: 6, checkpointEverySteps: 2 }, heartbeatTimeoutS: 8 },
+  finetune: { config: { epochs: finetuneEpochs, warmupEpochs: 0.5 } },
+});
+
+async function cli(args: string[], input: object): Promise<{ code: number; stdout: string; stderr: string }> {
+  const file = path.join(dir, `pipeline-${Date.now()}.json`);
+  fs.writeFileSync(file, JSON.stringify(input));
+  return run(path.join(repoRoot, 'cli', 'fsfm.cjs'), ['run', 'FsfmPipeline', '--input', file, ...args], { env: { ...process.env, ...env } }).then(
+    (r) => ({ code: 0, ...r }),
+    (e: { code: number; stdout: string; stderr: string }) => e,
+  );
+}
+
+const statuses = (r: FsfmPipelineResult) => ({
+  prepare: r.stages.prepare.map((s) => s.status),
+  pretrain: r.stages.pretrain.status,
+  finetune: r.stages.finetune.status,
+  evaluate: r.stages.evaluate.status,
+});
+
+describe('FsfmPipeline', () => {
+  it('runs every stage, survives a worker killed mid-pretrain, then skips unchanged stages and re-runs only what changed', async () => {
+    const started = await cli(['--json'], config());
+    expect(started.code).toBe(0);
+    const handle = client.workflow.getHandle((JSON.parse(started.stdout) as { workflowId: string }).workflowId);
+    const store = new FileStore(storeDir);
+    const deadline = Date.now() + 300_000;
+    while (!(await store.list('runs/')).some((o) => /\/pretrain\/ckpt\/0+[2-9]\/_MANIFEST\.json$/.test(o.key))) {
+      if (Date.now() > deadline) throw new Error(`no pretraining checkpoint in time:\n${worker!.output().slice(-3000)}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    await worker!.kill('SIGKILL');
+    worker = await startWorkerProcess(env);
+    const first = (await handle.result()) as FsfmPipelineResult;
+    expect(statuses(first)).toEqual({ prepare: ['ran', 'ran'], pretrain: 'ran', finetune: 'ran', evaluate: 'ran' });
+    expect(first.metrics.map((m) => m.testSet)).toEqual(['sample-test']);
+    expect(first.metrics[0].faces).toBeGreaterThan(0);
+    expect((await store.get(first.reportMarkdownKey!)).toString()).toContain('sample-test');
+
+    const second = await cli(['--wait', '--json'], config());
+    expect(second.code).toBe(0);
+    const again = (JSON.parse(second.stdout) as { result: FsfmPipelineResult }).result;
+    expect(statuses(again)).toEqual({ prepare: ['cached', 'cached'], pretrain: 'cached', finetune: 'cached', evaluate: 'cached' });
+    expect(again.reportHtmlKey).toBe(first.reportHtmlKey);
+
+    const third = await cli(['--wait', '--json'], config(2));
+    expect(third.code).toBe(0);
+    const changed = (JSON.parse(third.stdout) as { result: FsfmPipelineResult }).result;
+    expect(statuses(changed)).toEqual({ prepare: ['cached', 'cached'], pretrain: 'cached', finetune: 'ran', evaluate: 'ran' });
+    expect(changed.stages.pretrain.checkpointKey).toBe(first.stages.pretrain.checkpointKey);
+  });
+
+  it('rejects an invalid config before any activity runs, with a readable message', async () => {
+    const bad = { ...config(), finetune: { config: { epochs: 0 } } };
+    const viaCli = await cli(['--wait'], bad);
+    expect(viaCli.code).toBe(2);
+    expect(viaCli.stderr).toMatch(/finetune.*epochs/);
+
+    // Started without the CLI's check (as from the UI): the workflow fails at validation, with no activity scheduled.
+    const h = await client.workflow.start('FsfmPipeline', { taskQueue: TASK_QUEUE_CPU + suffix, workflowId: `bad-pipeline-${Date.now()}`, args: [bad] });
+    await expect(h.result()).rejects.toThrow();
+    const events = (await h.fetchHistory()).events ?? [];
+    expect(events.some((e) => e.activityTaskScheduledEventAttributes || e.startChildWorkflowExecutionInitiatedEventAttributes)).toBe(false);
+    const failure = events.find((e) => e.workflowExecutionFailedEventAttributes)?.workflowExecutionFailedEventAttributes?.failure;
+    expect(failure?.message).toMatch(/finetune.*epochs/);
+  });
+});

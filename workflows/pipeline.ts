@@ -1,0 +1,138 @@
+import { executeChild, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { CpuActivities } from '../activities';
+import type { EvaluateResult, FinetuneResult } from '../lib/config/finetune';
+import type { DatasetSpec, FsfmPipelineInput, FsfmPipelineResult, PipelineStage, StageRecord } from '../lib/config/pipeline';
+import type { PrepareDatasetResult } from '../lib/config/prepare';
+import type { PretrainResult } from '../lib/config/pretrain';
+import { markStage, progressQuery, validated } from './common';
+import { FsfmDataset, FsfmModel } from './search-attributes';
+
+const { lookupStage, recordStage } = proxyActivities<CpuActivities>({
+  startToCloseTimeout: '5 minutes',
+  retry: { maximumAttempts: 10, initialInterval: '2 seconds' },
+});
+
+type Purpose = 'pretrain' | 'finetune' | 'test';
+
+/**
+ * The whole method from one JSON object: prepare every dataset (in parallel), pretrain on real faces, finetune on
+ * the source dataset, evaluate on its test split and on every unseen test set, each stage a child workflow.
+ * A stage whose cache key (its config and its inputs' digests) has a record is skipped; `force` re-runs stages.
+ */
+export async function FsfmPipeline(rawInput: FsfmPipelineInput): Promise<FsfmPipelineResult> {
+  const wf = workflowInfo();
+  const progress: { stage: string; status: string; stages: Record<string, string>; children: string[] } = { stage: 'validate', status: 'running', stages: {}, children: [] };
+  setHandler(progressQuery, () => ({ ...progress }));
+  const input = await validated<FsfmPipelineInput>('FsfmPipeline', rawInput);
+  const runId = input.runId ?? wf.workflowId;
+  const force = new Set<PipelineStage>(input.force);
+  upsertSearchAttributes([{ key: FsfmDataset, value: input.datasets.train.name }, { key: FsfmModel, value: input.preset }]);
+  const child = <R>(type: string, suffix: string, arg: unknown): Promise<R> => {
+    const workflowId = `${wf.workflowId}-${suffix}`;
+    progress.children.push(workflowId);
+    return executeChild(type, { workflowId, args: [arg] }).finally(() => {
+      progress.children = progress.children.filter((c) => c !== workflowId);
+    }) as Promise<R>;
+  };
+  const enter = (stage: PipelineStage, details: string) => {
+    progress.stage = stage;
+    progress.stages[stage] = 'running';
+    markStage(stage, 'running', details);
+  };
+
+  try {
+    // ---- prepare: one child per (dataset, purpose), all at once
+    enter('prepare', 'preparing datasets');
+    const jobs: Array<{ spec: DatasetSpec; purpose: Purpose }> = [
+      ...input.datasets.pretrain.map((spec) => ({ spec, purpose: 'pretrain' as const })),
+      { spec: input.datasets.train, purpose: 'finetune' as const },
+      ...input.datasets.test.map((spec) => ({ spec, purpose: 'test' as const })),
+    ];
+    const prepared = await Promise.all(
+      jobs.map(({ spec, purpose }) =>
+        child<PrepareDatasetResult>('PrepareDataset', `prepare-${spec.name}-${purpose}`, {
+          dataset: spec.dataset,
+          prepare: { ...spec.prepare, purpose },
+          maxVideos: spec.maxVideos,
+          parallelism: input.prepare.parallelism,
+          force: force.has('prepare'),
+        }),
+      ),
+    );
+    const prepareStages = prepared.map((r, i) => ({ stage: 'prepare' as const, key: r.prefix, status: r.reused ? ('cached' as const) : ('ran' as const), name: jobs[i].spec.name, purpose: jobs[i].purpose, prefix: r.prefix }));
+    progress.stages.prepare = prepareStages.every((s) => s.status === 'cached') ? 'cached' : 'ran';
+    const prefixesOf = (purpose: Purpose) => prepared.filter((_, i) => jobs[i].purpose === purpose).map((r) => r.prefix);
+    const trainPrefix = prefixesOf('finetune')[0];
+
+    // ---- pretrain
+    enter('pretrain', 'pretraining');
+    let pretrainStage: FsfmPipelineResult['stages']['pretrain'];
+    if (input.pretrain.checkpoint) {
+      pretrainStage = { stage: 'pretrain', key: '', status: 'skipped', checkpointKey: input.pretrain.checkpoint };
+    } else {
+      const config = { ...input.pretrain.config, data: { ...((input.pretrain.config.data as object) ?? {}), prepared: prefixesOf('pretrain') } };
+      pretrainStage = await cachedStage('pretrain', { preset: input.preset, config }, prefixesOf('pretrain'), force, async (key) => {
+        const r = await child<PretrainResult>('Pretrain', 'pretrain', { runId: `pretrain-${key.slice(0, 16)}`, preset: input.preset, config, stepsPerActivity: input.pretrain.stepsPerActivity, heartbeatTimeoutS: input.pretrain.heartbeatTimeoutS });
+        return { result: r, extra: { checkpointKey: r.checkpointKey } };
+      });
+    }
+    progress.stages.pretrain = pretrainStage.status;
+    const checkpoint = pretrainStage.checkpointKey!;
+
+    // ---- finetune
+    enter('finetune', 'finetuning');
+    const ftConfig = { init: { from: 'fsfm', checkpoint }, ...input.finetune.config, data: { ...((input.finetune.config.data as object) ?? {}), prepared: [trainPrefix] } };
+    const ftPreset = input.preset === 'demo' ? 'demo' : 'paper';
+    const finetuneStage = await cachedStage('finetune', { preset: ftPreset, config: ftConfig }, [checkpoint, trainPrefix], force, async (key) => {
+      const r = await child<FinetuneResult>('Finetune', 'finetune', { runId: `finetune-${key.slice(0, 16)}`, preset: ftPreset, config: ftConfig, stepsPerActivity: input.finetune.stepsPerActivity, heartbeatTimeoutS: input.finetune.heartbeatTimeoutS });
+      return { result: r, extra: { bestKey: r.bestKey } };
+    });
+    progress.stages.finetune = finetuneStage.status;
+
+    // ---- evaluate: the source's own test split plus every unseen test set
+    enter('evaluate', 'evaluating');
+    const testSets = [
+      { name: `${input.datasets.train.name}-test`, prepared: trainPrefix, split: 'test' },
+      ...input.datasets.test.map((spec, i) => ({ name: spec.name, prepared: prefixesOf('test')[i] })),
+    ];
+    const evalArgs = { model: finetuneStage.bestKey, modelName: input.evaluate.modelName, batchSize: input.evaluate.batchSize, testSets };
+    const evaluateStage = await cachedStage('evaluate', evalArgs, [finetuneStage.bestKey ?? ''], force, async (key) => {
+      const r = await child<EvaluateResult>('Evaluate', 'evaluate', { runId: `eval-${key.slice(0, 16)}`, ...evalArgs });
+      return { result: r, extra: { reportMarkdownKey: r.reportMarkdownKey, reportHtmlKey: r.reportHtmlKey } };
+    });
+    progress.stages.evaluate = evaluateStage.status;
+    const evaluation = evaluateStage.result as EvaluateResult;
+
+    progress.stage = 'done';
+    progress.status = 'completed';
+    markStage('done', 'completed', evaluation.testSets.map((t) => `${t.name}: video AUC ${(t.videoAuc * 100).toFixed(2)}%`).join(', '));
+    return {
+      runId,
+      stages: { prepare: prepareStages, pretrain: pretrainStage, finetune: finetuneStage, evaluate: evaluateStage },
+      metrics: evaluation.testSets.map((t) => ({ testSet: t.name, faces: t.faces, videoAuc: t.videoAuc, frameAuc: t.frameAuc, eer: t.eer })),
+      reportMarkdownKey: evaluation.reportMarkdownKey,
+      reportHtmlKey: evaluation.reportHtmlKey,
+    };
+  } catch (err) {
+    progress.status = 'failed';
+    progress.stages[progress.stage] = 'failed';
+    markStage(progress.stage, 'failed', (err as Error).message);
+    throw err;
+  }
+}
+
+/** Runs a stage unless its key has a record (and it is not forced); records it when it completes. */
+async function cachedStage<R, E extends Record<string, unknown>>(
+  stage: PipelineStage,
+  config: unknown,
+  inputs: string[],
+  force: Set<PipelineStage>,
+  run: (key: string) => Promise<{ result: R; extra: E }>,
+): Promise<StageRecord<R> & E> {
+  const { key, record } = await lookupStage({ stage, config, inputs });
+  if (record && !force.has(stage)) return { ...(record as StageRecord<R> & E), status: 'cached' };
+  const { result, extra } = await run(key);
+  const done = { stage, key, status: 'ran' as const, result, ...extra };
+  await recordStage(done);
+  return done;
+}
