@@ -11,7 +11,7 @@ async function onBoth<T>(fn: () => T): Promise<[T, T]> {
   return [reference, fn()];
 }
 
-describe('wasm Slice/Unpack/SplitV replacements', () => {
+describe('wasm Slice/Unpack/SplitV/Transpose/GatherV2/Identity replacements', () => {
   beforeAll(async () => {
     await initBackend({ prefer: 'wasm', log: () => {} });
   });
@@ -49,6 +49,49 @@ describe('wasm Slice/Unpack/SplitV replacements', () => {
       return { u: tf.unstack(t).map((x) => x.arraySync()), s: tf.split(t, [1, 2, 3], 2).map((x) => x.arraySync()) };
     });
     expect(got).toEqual(ref);
+  });
+
+  it('transposes whose row count is a multiple of 64 (two-pass path) match the cpu backend exactly', async () => {
+    const rand = lcg(9);
+    const cases: [number[], number[]][] = [
+      [[128, 48], [1, 0]],
+      [[192, 17], [1, 0]],
+      [[2, 128, 40], [0, 2, 1]],
+      [[2, 3, 128, 16], [0, 1, 3, 2]],
+      [[1, 256, 1, 32], [0, 3, 2, 1]], // size-1 axes around a 2-D swap
+      [[100, 48], [1, 0]], // not a multiple of 64: stock kernel
+    ];
+    for (const [shape, perm] of cases) {
+      const data = Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rand());
+      const [ref, got] = await onBoth(() => tf.transpose(tf.tensor(data, shape), perm).arraySync());
+      expect(got).toEqual(ref);
+    }
+  });
+
+  it('row gathers match the cpu backend and reject out-of-range rows', async () => {
+    const rand = lcg(11);
+    const data = Array.from({ length: 6 * 5 }, () => rand());
+    const [ref, got] = await onBoth(() => ({
+      rows: tf.gather(tf.tensor2d(data, [6, 5]), tf.tensor1d([5, 0, 0, 3], 'int32')).arraySync(),
+      nested: tf.gather(tf.tensor2d(data, [6, 5]), tf.tensor2d([[1, 2], [4, 5]], [2, 2], 'int32')).arraySync(),
+      ints: tf.gather(tf.tensor1d([7, 8, 9], 'int32'), tf.tensor1d([2, 2, 0], 'int32')).arraySync(),
+      inner: tf.gather(tf.tensor2d(data, [6, 5]), tf.tensor1d([4, 1], 'int32'), 1).arraySync(),
+    }));
+    expect(got).toEqual(ref);
+    expect(() => tf.gather(tf.tensor2d(data, [6, 5]), tf.tensor1d([6], 'int32'))).toThrow(/not in \[0, 5\]/);
+  });
+
+  it('clones share the buffer and keep their values after the original is disposed', () => {
+    const a = tf.tensor2d([[1, 2], [3, 4]]);
+    const b = tf.clone(a);
+    const c = tf.reshape(b, [4]);
+    a.dispose();
+    expect(b.arraySync()).toEqual([[1, 2], [3, 4]]);
+    b.dispose();
+    expect(c.arraySync()).toEqual([1, 2, 3, 4]);
+    const before = tf.memory().numBytes;
+    c.dispose();
+    expect(tf.memory().numBytes).toBe(before - 16);
   });
 
   it('slice gradients (pad) still work on wasm', () => {
