@@ -11,10 +11,12 @@
  *     B·H=64,  T=197, d=64                             1146-1888 ms        | 550 ms
  *   one demo-preset training step, batch 8: batched 3.20 s (3.25 s with explicit transposes),
  *   2-D loop 1.64 s, 2-D loop without the Unpack fix of lib/tensor/wasm-kernels.ts 1.9-2.3 s.
- * So the loop is the only path kept.
+ * So the loop is the only path kept. `attention` wraps the whole sub-layer (both Linears included) in that
+ * one op, which keeps the tape to a handful of tensors per layer (bench/train.ts: ViT-S batch 4 peaked at
+ * a 4.0 GB wasm heap with per-op autodiff, 1.7 GB now); `scaledDotProductAttention` is the inner part alone.
  */
 import * as tf from '@tensorflow/tfjs';
-import { customOp, linear } from './ops.js';
+import { customOp, denseBackward, denseForward } from './ops.js';
 
 export interface AttentionParams {
   qkvWeight: tf.Tensor2D; // [D, 3D]
@@ -26,17 +28,82 @@ export interface AttentionParams {
 /** x: [B, T, D] -> [B, T, D]. */
 export function attention(x: tf.Tensor3D, p: AttentionParams, numHeads: number): tf.Tensor3D {
   const [batch, tokens, dim] = x.shape;
-  const headDim = dim / numHeads;
-  const qkv = linear(x, p.qkvWeight, p.qkvBias).reshape([batch * tokens, 3 * dim]) as tf.Tensor2D;
-  const [q, k, v] = tf.split(qkv, 3, 1).map((t) => splitHeads(t, batch, tokens, numHeads, headDim));
-  const heads = scaledDotProductAttention(tf.mul(q, 1 / Math.sqrt(headDim)) as tf.Tensor3D, k, v);
-  const merged = heads.reshape([batch, numHeads, tokens, headDim]).transpose([0, 2, 1, 3]).reshape([batch, tokens, dim]);
-  return linear(merged, p.projWeight, p.projBias) as tf.Tensor3D;
+  const key = `${batch}/${tokens}/${numHeads}/${dim}`;
+  let op = attentionOps.get(key);
+  if (!op) attentionOps.set(key, (op = attentionBlockOp(batch, tokens, numHeads, dim / numHeads)));
+  const out = op(x.reshape([batch * tokens, dim]), p.qkvWeight, p.qkvBias, p.projWeight, p.projBias);
+  return out.reshape([batch, tokens, dim]) as tf.Tensor3D;
 }
 
-/** t: [B·T, H·d] -> [B·H, T, d]. */
-function splitHeads(t: tf.Tensor, batch: number, tokens: number, heads: number, headDim: number): tf.Tensor3D {
-  return t.reshape([batch, tokens, heads, headDim]).transpose([0, 2, 1, 3]).reshape([batch * heads, tokens, headDim]);
+const attentionOps = new Map<string, (...inputs: tf.Tensor[]) => tf.Tensor>();
+
+/**
+ * The whole attention sub-layer (qkv Linear, per-head softmax(q·kᵀ)·v, proj Linear) as one custom op,
+ * so that the tape holds h, qkv, the probabilities and the merged heads instead of ~15 intermediates per
+ * layer and their gradients. h: [B·T, D], weights as AttentionParams -> [B·T, D].
+ *
+ * Layout: qkv columns are (s, head, j) with s ∈ {q, k, v}; [B, T, 3H, d] -> [B, 3H, T, d] puts every
+ * head's q, k and v in contiguous [T, d] blocks (block (b·3 + s)·H + head). q is scaled by 1/√d before
+ * q·kᵀ as timm does, by multiplying qkv with a per-column scale (exactly 1 on the k and v columns).
+ */
+function attentionBlockOp(batch: number, tokens: number, heads: number, headDim: number): (...inputs: tf.Tensor[]) => tf.Tensor {
+  const dim = heads * headDim;
+  const groups = batch * heads;
+  const colScale = () => tf.concat([tf.fill([dim], 1 / Math.sqrt(headDim)), tf.ones([2 * dim])]) as tf.Tensor1D;
+  /** [B·T, 3D] -> per-head [T, d] blocks, index (b·3 + s)·H + head. */
+  const headBlocks = (qkv: tf.Tensor) =>
+    tf.unstack(qkv.reshape([batch, tokens, 3 * heads, headDim]).transpose([0, 2, 1, 3]).reshape([3 * groups, tokens, headDim])) as tf.Tensor2D[];
+  /** [B·T, 3D] -> the per-head [d, T] transposes of part s (1 = k, 2 = v), index b·H + head. */
+  const transposedPart = (qkv: tf.Tensor, s: number) =>
+    tf.unstack(
+      qkv.slice([0, s * dim], [batch * tokens, dim]).reshape([batch, tokens, heads, headDim]).transpose([0, 2, 3, 1]).reshape([groups, headDim, tokens]),
+    ) as tf.Tensor2D[];
+  const block = (parts: tf.Tensor2D[], s: number, g: number) => parts[(Math.floor(g / heads) * 3 + s) * heads + (g % heads)];
+  /** G per-head [T, d] results -> [B·T, D] with the heads side by side again. */
+  const mergeHeads = (perHead: tf.Tensor[]) =>
+    tf.stack(perHead).reshape([batch, heads, tokens, headDim]).transpose([0, 2, 1, 3]).reshape([batch * tokens, dim]);
+
+  return customOp(([h, wQkv, bQkv, wProj, bProj], save) => {
+    const scale = colScale();
+    const qkv = tf.mul(denseForward(h as tf.Tensor2D, wQkv as tf.Tensor2D, bQkv as tf.Tensor1D), scale);
+    const parts = headBlocks(qkv);
+    const kT = transposedPart(qkv, 1);
+    const probs = tf.softmax(tf.stack(Array.from({ length: groups }, (_, g) => tf.matMul(block(parts, 0, g), kT[g])))) as tf.Tensor3D;
+    const probsEach = tf.unstack(probs) as tf.Tensor2D[];
+    const merged = mergeHeads(probsEach.map((pg, g) => tf.matMul(pg, block(parts, 2, g)))) as tf.Tensor2D;
+    save([h, wQkv, wProj, qkv, probs, merged, scale]);
+    return {
+      value: denseForward(merged, wProj as tf.Tensor2D, bProj as tf.Tensor1D),
+      gradFunc: (dy, saved) => {
+        const [sh, sWQkv, sWProj, sQkv, sProbs, sMerged, sScale] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor3D, tf.Tensor2D, tf.Tensor1D];
+        const [dMerged, dWProj, dBProj] = denseBackward(dy as tf.Tensor2D, sMerged, sWProj);
+        const dOut = tf.unstack(dMerged.reshape([batch, tokens, heads, headDim]).transpose([0, 2, 1, 3]).reshape([groups, tokens, headDim])) as tf.Tensor2D[];
+        const blocks = headBlocks(sQkv);
+        const vT = transposedPart(sQkv, 2);
+        const probsT = tf.unstack(tf.transpose(sProbs, [0, 2, 1])) as tf.Tensor2D[];
+        // softmax backward on the stack: dS = P ⊙ (dP − Σ_j dP·P)
+        const dProbs = tf.stack(dOut.map((d, g) => tf.matMul(d, vT[g])));
+        const dScores = tf.mul(sProbs, tf.sub(dProbs, tf.sum(tf.mul(dProbs, sProbs), -1, true))) as tf.Tensor3D;
+        const dScoresEach = tf.unstack(dScores) as tf.Tensor2D[];
+        const dScoresT = tf.unstack(tf.transpose(dScores, [0, 2, 1])) as tf.Tensor2D[];
+        // Gradient blocks in the forward's (b, s, head) order, then back to [B·T, 3D] columns.
+        const dBlocks: tf.Tensor2D[] = [];
+        for (let b = 0; b < batch; b++) {
+          for (let s = 0; s < 3; s++) {
+            for (let hd = 0; hd < heads; hd++) {
+              const g = b * heads + hd;
+              if (s === 0) dBlocks.push(tf.matMul(dScoresEach[g], block(blocks, 1, g)));
+              else if (s === 1) dBlocks.push(tf.matMul(dScoresT[g], block(blocks, 0, g)));
+              else dBlocks.push(tf.matMul(probsT[g], dOut[g]));
+            }
+          }
+        }
+        const dQkvScaled = tf.stack(dBlocks).reshape([batch, 3 * heads, tokens, headDim]).transpose([0, 2, 1, 3]).reshape([batch * tokens, 3 * dim]);
+        const [dH, dWQkv, dBQkv] = denseBackward(tf.mul(dQkvScaled, sScale) as tf.Tensor2D, sh, sWQkv);
+        return [dH, dWQkv, dBQkv, dWProj, dBProj];
+      },
+    };
+  });
 }
 
 /** softmax(q·kᵀ)·v per group. q (already scaled), k, v: [G, T, d] -> [G, T, d]. */

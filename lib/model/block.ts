@@ -1,11 +1,12 @@
 /**
  * The one transformer block used everywhere (timm `Block`, pre-norm):
  *   x = x + dropPath(attn(norm1(x)));  x = x + dropPath(mlp(norm2(x)))
- * with qkv bias, MLP hidden = mlpRatio·D and exact GELU.
+ * with qkv bias, MLP hidden = mlpRatio·D and exact GELU. LayerNorm, the attention sub-layer and the MLP are
+ * each one custom-gradient op (ops.ts, attention.ts): what they keep for backprop is chosen by hand.
  */
 import * as tf from '@tensorflow/tfjs';
 import { attention } from './attention.js';
-import { gelu, layerNorm, linear } from './ops.js';
+import { layerNorm, mlp } from './ops.js';
 import type { ParamStore } from './params.js';
 
 export interface BlockConfig {
@@ -49,9 +50,10 @@ export function block(x: tf.Tensor3D, store: ParamStore, prefix: string, cfg: Bl
     cfg.numHeads,
   );
   const x1 = tf.add(x, dropPath(a, rate)) as tf.Tensor3D;
-  const h2 = layerNorm(x1, w('norm2.weight') as tf.Tensor1D, w('norm2.bias') as tf.Tensor1D, cfg.normEps);
-  const m = linear(gelu(linear(h2, w('mlp.fc1.weight') as tf.Tensor2D, w('mlp.fc1.bias') as tf.Tensor1D)), w('mlp.fc2.weight') as tf.Tensor2D, w('mlp.fc2.bias') as tf.Tensor1D);
-  return tf.add(x1, dropPath(m, rate)) as tf.Tensor3D;
+  const [batch, tokens, dim] = x.shape;
+  const h2 = layerNorm(x1.reshape([batch * tokens, dim]), w('norm2.weight') as tf.Tensor1D, w('norm2.bias') as tf.Tensor1D, cfg.normEps) as tf.Tensor2D;
+  const m = mlp(h2, w('mlp.fc1.weight') as tf.Tensor2D, w('mlp.fc1.bias') as tf.Tensor1D, w('mlp.fc2.weight') as tf.Tensor2D, w('mlp.fc2.bias') as tf.Tensor1D);
+  return tf.add(x1, dropPath(m.reshape([batch, tokens, dim]), rate)) as tf.Tensor3D;
 }
 
 /** Per-sample stochastic depth: zero the branch with probability `rate`, scale survivors by 1/(1−rate). x: [B, ...]. */

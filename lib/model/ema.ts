@@ -18,12 +18,11 @@ export function emaSharedNames(online: FsfmNetwork, target: FsfmNetwork): string
 }
 
 export function emaUpdate(target: FsfmNetwork, online: FsfmNetwork, momentum: number): void {
-  tf.tidy(() => {
-    for (const name of emaSharedNames(online, target)) {
-      const t = target.params.get(name);
-      t.assign(tf.add(tf.mul(t, momentum), tf.mul(online.params.get(name), 1 - momentum)));
-    }
-  });
+  // One tidy per parameter, so that only one parameter's temporaries are alive at a time.
+  for (const name of emaSharedNames(online, target)) {
+    const t = target.params.get(name);
+    tf.tidy(() => t.assign(tf.add(tf.mul(t, momentum), tf.mul(online.params.get(name), 1 - momentum))));
+  }
 }
 
 /** Target ← online for the shared parameters (the reference loads the online state_dict into the target). */

@@ -63,10 +63,12 @@ export class AdamW {
     const { eps, weightDecay } = this.options;
     const bc1 = 1 - beta1 ** this.stepCount;
     const sqrtBc2 = Math.sqrt(1 - beta2 ** this.stepCount);
-    tf.tidy(() => {
-      for (const p of this.params) {
-        const g = grads.get(p.name);
-        if (!g) continue;
+    // One tidy per parameter: a single tidy around the loop would hold every parameter's temporaries
+    // (~10 tensors of its size) until the end, several GB for ViT-B, past the 4 GiB wasm heap.
+    for (const p of this.params) {
+      const g = grads.get(p.name);
+      if (!g) continue;
+      tf.tidy(() => {
         const lrP = lr * p.lrScale;
         const stepSize = lrP / bc1;
         const m = this.expAvg.get(p.name)!;
@@ -78,8 +80,8 @@ export class AdamW {
         m.assign(m1);
         v.assign(v1);
         p.variable.assign(tf.sub(theta, tf.mul(tf.div(m1, denom), stepSize)));
-      }
-    });
+      });
+    }
   }
 
   /** A copy of the state (moments read back from the backend). */
