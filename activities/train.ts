@@ -47,13 +47,13 @@ export function makeTrainActivities(store: ArtifactStore) {
     async pretrainChunk(args: { runId: string; config: PretrainConfig; untilStep: number }): Promise<PretrainChunkResult> {
       const ctx = Context.current();
       const history: LossPoint[] = [];
-      let last = { step: 0, loss: null as number | null, checkpointKey: null as string | null };
+      let last = { step: 0, totalSteps: 0, loss: null as number | null, checkpointKey: null as string | null };
       const child = runPretrainingInChild({
         config: { ...args.config, maxSteps: args.untilStep },
         storeUri: store.uri,
         runId: args.runId,
         onProgress: (p: PretrainProgress) => {
-          last = { step: p.step, loss: Number.isFinite(p.loss) ? p.loss : null, checkpointKey: p.checkpointKey ?? last.checkpointKey };
+          last = { step: p.step, totalSteps: p.totalSteps, loss: Number.isFinite(p.loss) ? p.loss : null, checkpointKey: p.checkpointKey ?? last.checkpointKey };
           history.push({ step: p.step, loss: p.loss, lRec: p.lRec, lFr: p.lFr, lCl: p.lCl, lr: p.lr });
           ctx.heartbeat(last);
         },
@@ -75,13 +75,13 @@ export function makeTrainActivities(store: ArtifactStore) {
     /** Finetunes until `untilStep` (or the end), resuming from the run's newest committed checkpoint. */
     async finetuneChunk(args: { runId: string; config: FinetuneConfig; untilStep: number }): Promise<FinetuneChunkResult> {
       const ctx = Context.current();
-      let last = { step: 0, loss: null as number | null, checkpointKey: null as string | null, bestKey: null as string | null };
+      let last = { step: 0, totalSteps: 0, loss: null as number | null, checkpointKey: null as string | null, bestKey: null as string | null };
       const child = runFinetuningInChild({
         config: { ...args.config, maxSteps: args.untilStep },
         storeUri: store.uri,
         runId: args.runId,
         onProgress: (p: FinetuneProgress) => {
-          last = { step: p.step, loss: Number.isFinite(p.loss) ? p.loss : null, checkpointKey: p.checkpointKey ?? last.checkpointKey, bestKey: p.bestKey ?? last.bestKey };
+          last = { step: p.step, totalSteps: p.totalSteps, loss: Number.isFinite(p.loss) ? p.loss : null, checkpointKey: p.checkpointKey ?? last.checkpointKey, bestKey: p.bestKey ?? last.bestKey };
           ctx.heartbeat(last);
         },
       });

@@ -1,32 +1,50 @@
 /**
- * `make demo`: brings up the embedded stack (Temporal dev server with its SQLite file, a worker, the local
- * file:// artifact store), builds a few sample clips, runs a workflow end to end and prints what it produced.
- * Stops what it started when done (history stays in .state/temporal/temporal.db); FSFM_DEMO_KEEP=1 leaves the
- * services up so the UI link keeps working.
+ * `make demo`: the whole pipeline on the bundled sample data, on the embedded stack. Brings up the Temporal dev
+ * server (SQLite file in .state/, so runs survive restarts), runs a worker for both task queues in this process
+ * (training itself runs in child processes), builds the sample FF++-layout dataset (and a c40 re-encode as an
+ * unseen test set) if missing, runs FsfmPipeline with the 2-core demo preset while streaming progress, and prints
+ * the final table, the report paths and the UI link. Stops what it started (FSFM_DEMO_KEEP=1 keeps the services).
  */
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import type { ProbeVideosResult } from '../lib/config';
-import { defaultStoreUri, openStore } from '../lib/store';
+import type { FsfmPipelineResult } from '../lib/config';
+import { defaultStoreUri, FileStore, openStore } from '../lib/store';
 import { repoRoot, stateDir } from '../infra/paths';
 import { startTemporal, stopService } from '../infra/services';
+import { generateSampleDataset } from '../samples';
 import { createWorkers } from '../workers/worker';
 import { TASK_QUEUE_CPU } from '../workflows/common';
-import { formatResult } from './format';
 import { uiUrl } from './client';
-import { makeDemoClips } from './demo-clips';
+import { formatResult } from './format';
+import { watchProgress } from './progress';
+
+export function demoPipelineInput(sourceRoot: string, unseenRoot: string) {
+  const ffpp = { format: 'ffpp', methods: ['Deepfakes', 'FaceSwap'] };
+  const face = { upsample: 0 };
+  return {
+    preset: 'demo',
+    datasets: {
+      pretrain: [{ name: 'sample-ffpp', dataset: { root: sourceRoot, ...ffpp }, prepare: { framesPerRealVideo: 16, face } }],
+      train: { name: 'sample-ffpp', dataset: { root: sourceRoot, ...ffpp }, prepare: { framesPerRealVideo: 16, framesPerFakeVideo: 8, face } },
+      test: [{ name: 'sample-ffpp-c40', dataset: { root: unseenRoot, ...ffpp, compression: 'c40' }, prepare: { framesPerRealVideo: 8, framesPerFakeVideo: 8, face } }],
+    },
+    evaluate: { modelName: 'FSFM demo (ViT demo preset)' },
+  };
+}
 
 async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const t0 = Date.now();
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
   const temporal = await startTemporal();
-  console.log(`[demo] Temporal ${temporal.started ? 'started' : 'already running'} at ${temporal.info.address}`);
+  console.log(`[demo] Temporal ${temporal.started ? 'started' : 'already running'} at ${temporal.info.address} (UI ${temporal.info.uiUrl})`);
   const store = openStore(defaultStoreUri());
-  const videosDir = path.join(stateDir(), 'demo', 'videos');
-  const made = makeDemoClips(videosDir);
-  console.log(`[demo] sample clips in ${path.relative(repoRoot, videosDir)}: ${made.join(', ')}`);
+
+  const dataDir = path.join(stateDir(), 'demo');
+  const source = await generateSampleDataset({ out: path.join(dataDir, 'sample-ffpp') });
+  const unseen = await generateSampleDataset({ out: path.join(dataDir, 'sample-ffpp-c40'), seed: 1, compression: 'c40' });
+  console.log(`[demo] sample datasets: ${path.relative(repoRoot, source.root)} (${source.reused ? 'reused' : 'built'}), ${path.relative(repoRoot, unseen.root)} (${unseen.reused ? 'reused' : 'built'})`);
 
   const nativeConnection = await NativeConnection.connect({ address: temporal.info.address });
   const workers = await createWorkers({ queues: ['cpu', 'gpu'], store, connection: nativeConnection, namespace: 'default' });
@@ -36,11 +54,13 @@ async function main(): Promise<void> {
   let failed = false;
   try {
     const client = new Client({ connection });
-    const workflowId = `demo-probe-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}`;
-    const handle = await client.workflow.start('ProbeVideos', { taskQueue: TASK_QUEUE_CPU, workflowId, args: [{ videosDir }] });
-    const result = (await handle.result()) as ProbeVideosResult;
-    console.log(formatResult('ProbeVideos', result));
-    console.log(`[demo] manifest: ${store.uri}/${result.manifestKey}`);
+    const workflowId = `demo-pipeline-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}`;
+    const handle = await client.workflow.start('FsfmPipeline', { taskQueue: TASK_QUEUE_CPU, workflowId, args: [demoPipelineInput(source.root, unseen.root)] });
+    console.log(`[demo] FsfmPipeline ${workflowId}: ${uiUrl(temporal.info.address, 'default', workflowId)}`);
+    const stop = watchProgress(client, workflowId);
+    const result = (await handle.result().finally(stop)) as FsfmPipelineResult;
+    console.log(`\n${formatResult('FsfmPipeline', result)}`);
+    if (store instanceof FileStore && result.reportHtmlKey) console.log(`[demo] open the report: ${path.join(store.root, result.reportHtmlKey)}`);
     console.log(`[demo] Temporal UI: ${uiUrl(temporal.info.address, 'default', workflowId)}`);
   } catch (err) {
     failed = true;
@@ -52,14 +72,16 @@ async function main(): Promise<void> {
     await nativeConnection.close();
     if (temporal.started && process.env.FSFM_DEMO_KEEP !== '1') {
       await stopService('temporal');
-      console.log('[demo] stopped the Temporal dev server it started (history kept; `make up` serves the UI again, FSFM_DEMO_KEEP=1 keeps it running)');
+      console.log('[demo] stopped the Temporal dev server it started (history kept in .state/temporal; `make up` serves the UI again, FSFM_DEMO_KEEP=1 keeps it running)');
     }
-    console.log(`[demo] done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    console.log(`[demo] done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   }
   process.exit(failed ? 1 : 0);
 }
 
-main().catch((err) => {
-  console.error(`[demo] ${(err as Error).message}`);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(`[demo] ${(err as Error).message}`);
+    process.exit(1);
+  });
+}

@@ -1,4 +1,6 @@
-import type { PrepareDatasetResult, ProbeVideosResult } from '../lib/config';
+import type { EvaluateResult, FinetuneResult, FsfmPipelineResult, PrepareDatasetResult, PretrainResult, ProbeVideosResult } from '../lib/config';
+
+const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 
 /** Human-readable summary of a workflow's result (the --json flag prints the raw result instead). */
 export function formatResult(workflow: string, result: unknown): string {
@@ -19,6 +21,41 @@ export function formatResult(workflow: string, result: unknown): string {
     if (r.videosFailed) lines.push(`  ${r.videosFailed} failed: ${Object.entries(r.failedByType).map(([t, n]) => `${n} ${t}`).join(', ')}`);
     for (const f of r.failures) lines.push(`  failed: ${f.videoId}: ${f.type}: ${f.message}`);
     return lines.join('\n');
+  }
+  if (workflow === 'Pretrain') {
+    const r = result as PretrainResult;
+    const last = r.lossHistory.at(-1);
+    return `Pretrain ${r.runId}: step ${r.step}/${r.totalSteps} on ${r.backend}, loss ${last ? last.loss.toFixed(4) : '-'}${r.resumedFromStep ? ` (resumed from step ${r.resumedFromStep})` : ''}\n  checkpoint: ${r.checkpointKey}`;
+  }
+  if (workflow === 'Finetune') {
+    const r = result as FinetuneResult;
+    const rows = r.history.map((h) => `  epoch ${h.epoch}: train loss ${h.trainLoss.toFixed(4)}, val loss ${h.valLoss?.toFixed(4) ?? '-'}`);
+    return [`Finetune ${r.runId} (${r.task}): step ${r.step}/${r.totalSteps} on ${r.backend}`, ...rows, `  selected (${r.selection}): ${r.bestKey ?? '-'} (epoch ${r.bestEpoch ?? '-'}, val loss ${r.bestValLoss?.toFixed(4) ?? '-'})`].join('\n');
+  }
+  if (workflow === 'Evaluate') {
+    const r = result as EvaluateResult;
+    return [
+      `Evaluate ${r.runId} (score = P(fake), fake = 1):`,
+      ...r.testSets.map((t) => `  ${t.name}: video AUC ${pct(t.videoAuc)}, frame AUC ${pct(t.frameAuc)}, EER ${pct(t.eer)} (${t.faces} faces)`),
+      ...r.failed.map((f) => `  ${f.name}: not scored: ${f.error}`),
+      `  report: ${r.reportMarkdownKey}, ${r.reportHtmlKey}`,
+    ].join('\n');
+  }
+  if (workflow === 'FsfmPipeline') {
+    const r = result as FsfmPipelineResult;
+    const prep = r.stages.prepare.map((s) => `${s.name}/${s.purpose} ${s.status}`).join(', ');
+    return [
+      `FsfmPipeline ${r.runId}`,
+      `  stages: prepare (${prep}); pretrain ${r.stages.pretrain.status}; finetune ${r.stages.finetune.status}; evaluate ${r.stages.evaluate.status}`,
+      '',
+      '| test set | video AUC | frame AUC | EER | faces |',
+      '|---|---|---|---|---|',
+      ...r.metrics.map((m) => `| ${m.testSet} | ${pct(m.videoAuc)} | ${pct(m.frameAuc)} | ${pct(m.eer)} | ${m.faces} |`),
+      '',
+      `  score = P(fake), fake = 1; model selected by source-validation loss`,
+      `  checkpoint: ${r.stages.pretrain.checkpointKey ?? '-'}; model: ${r.stages.finetune.bestKey ?? '-'}`,
+      `  report: ${r.reportMarkdownKey}, ${r.reportHtmlKey}`,
+    ].join('\n');
   }
   return JSON.stringify(result, null, 2);
 }

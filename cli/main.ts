@@ -16,6 +16,7 @@ import { TASK_QUEUE_CPU } from '../workflows/common';
 import { CliError, connectClient, uiUrl } from './client';
 import { formatResult } from './format';
 import { readInput } from './input';
+import { watchProgress } from './progress';
 import { scheduleCommand } from './schedule';
 
 const USAGE = `usage:
@@ -73,8 +74,9 @@ async function run(args: string[]): Promise<number> {
       return 0;
     }
     if (!values.json) console.error(`started ${name} ${id}\n  ${link}`);
+    const stopWatching = values.json ? () => undefined : watchProgress(client, id);
     try {
-      const result = await handle.result();
+      const result = await handle.result().finally(stopWatching);
       console.log(values.json ? JSON.stringify({ workflowId: id, status: 'COMPLETED', result, ui: link }) : formatResult(name, result));
       return 0;
     } catch (err) {
