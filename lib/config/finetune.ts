@@ -1,37 +1,17 @@
 import { z } from 'zod';
-import { FINETUNE_PRESETS, finetunePreset, type FinetuneConfig } from '../finetune/options';
+import { FINETUNE_PRESETS, finetunePreset } from '../finetune/options';
+import { trainingInput } from './training-input';
 
 const runId = z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'letters, digits, . _ - (at most 128)');
-type PresetName = keyof typeof FINETUNE_PRESETS;
 
 /**
  * Input of the Finetune workflow: the paper's DfD recipe (`paper`), DiFF's (`diff`) or the 2-core `demo`, with
  * overrides of any field of lib/finetune/options.ts (`fsfm schema Finetune`): above all `init` (an FSFM checkpoint,
  * scratch, safetensors or .pth) and `data.prepared` (prepared face sets with train and val splits).
  */
-export const FinetuneInput = z
-  .object({
-    runId: runId.optional().describe('checkpoints go to runs/<runId>/finetune/; default: the workflow id. Same runId = resume'),
-    preset: z.enum(Object.keys(FINETUNE_PRESETS) as [PresetName, ...PresetName[]]).default('paper'),
-    config: z.record(z.string(), z.unknown()).default({}).describe('overrides of the preset (nested objects merge one level deep)'),
-    stepsPerActivity: z.number().int().min(1).default(1000).describe('optimizer steps per activity; each resumes from the last checkpoint'),
-    heartbeatTimeoutS: z.number().int().min(5).max(3600).default(300).describe('a worker silent this long is presumed dead and the run resumes elsewhere'),
-  })
-  .strict()
-  .transform((v, ctx) => {
-    let config: FinetuneConfig;
-    try {
-      config = finetunePreset(v.preset, v.config as never);
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', path: ['config'], message: (err as Error).message });
-      return z.NEVER;
-    }
-    if (config.data.prepared.length === 0) {
-      ctx.addIssue({ code: 'custom', path: ['config', 'data', 'prepared'], message: 'name at least one prepared face set (a PrepareDataset result prefix)' });
-      return z.NEVER;
-    }
-    return { ...v, config };
-  });
+export const FinetuneInput = trainingInput('finetune', ['paper', 'diff', 'demo'] as const satisfies ReadonlyArray<keyof typeof FINETUNE_PRESETS>, (preset, overrides) =>
+  finetunePreset(preset, overrides as never),
+);
 export type FinetuneInput = z.output<typeof FinetuneInput>;
 
 export interface FinetuneEpoch {

@@ -1,36 +1,15 @@
-import { z } from 'zod';
-import { PRETRAIN_PRESETS, pretrainPreset, type PretrainConfig } from '../train/options';
-
-const runId = z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'letters, digits, . _ - (at most 128)');
+import type { z } from 'zod';
+import { PRETRAIN_PRESETS, pretrainPreset } from '../train/options';
+import { trainingInput } from './training-input';
 
 /**
  * Input of the Pretrain workflow: a preset of the paper's settings (or the 2-core `demo` preset) with overrides.
  * `config` takes any field of the pretraining config (lib/train/options.ts; `fsfm schema Pretrain`), most importantly
  * `data.prepared`: the store prefixes of prepared face sets (PrepareDataset results, purpose pretrain).
  */
-export const PretrainInput = z
-  .object({
-    runId: runId.optional().describe('checkpoints go to runs/<runId>/pretrain/; default: the workflow id. Same runId = resume'),
-    preset: z.enum(Object.keys(PRETRAIN_PRESETS) as [keyof typeof PRETRAIN_PRESETS, ...Array<keyof typeof PRETRAIN_PRESETS>]).default('paper'),
-    config: z.record(z.string(), z.unknown()).default({}).describe('overrides of the preset (nested objects merge one level deep)'),
-    stepsPerActivity: z.number().int().min(1).default(1000).describe('optimizer steps per activity; each resumes from the last checkpoint'),
-    heartbeatTimeoutS: z.number().int().min(5).max(3600).default(300).describe('a worker silent this long is presumed dead and the run resumes elsewhere'),
-  })
-  .strict()
-  .transform((v, ctx) => {
-    let config: PretrainConfig | undefined;
-    try {
-      config = pretrainPreset(v.preset, v.config as never);
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', path: ['config'], message: (err as Error).message });
-      return z.NEVER;
-    }
-    if (config.data.prepared.length === 0) {
-      ctx.addIssue({ code: 'custom', path: ['config', 'data', 'prepared'], message: 'name at least one prepared face set (a PrepareDataset result prefix)' });
-      return z.NEVER;
-    }
-    return { ...v, config };
-  });
+export const PretrainInput = trainingInput('pretrain', ['paper', 'demo'] as const satisfies ReadonlyArray<keyof typeof PRETRAIN_PRESETS>, (preset, overrides) =>
+  pretrainPreset(preset, overrides as never),
+);
 export type PretrainInput = z.output<typeof PretrainInput>;
 
 export interface LossPoint {

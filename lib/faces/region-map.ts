@@ -20,20 +20,9 @@
 import type { Point } from './dlib.js';
 import { InvalidConfig } from '../errors.js';
 
-export const LAPA = {
-  background: 0,
-  skin: 1,
-  rightBrow: 2,
-  leftBrow: 3,
-  rightEye: 4,
-  leftEye: 5,
-  nose: 6,
-  upperLip: 7,
-  innerMouth: 8,
-  lowerLip: 9,
-  hair: 10,
-} as const;
-export const MAX_LAPA_ID = 10;
+import { LAPA, MAX_LAPA_ID } from './lapa.js';
+
+export { LAPA, MAX_LAPA_ID };
 
 const FOREHEAD_FRACTION = 0.4;
 const BROW_THICKNESS = 0.1;

@@ -1,21 +1,9 @@
 import { InvalidConfig } from '../errors.js';
 import type { PatchGrid } from './grid.js';
 
-/** LaPa label ids used by region maps (fsfm-method.md §1). */
-export const LAPA_LABELS = {
-  background: 0,
-  skin: 1,
-  rightBrow: 2,
-  leftBrow: 3,
-  rightEye: 4,
-  leftEye: 5,
-  nose: 6,
-  upperLip: 7,
-  innerMouth: 8,
-  lowerLip: 9,
-  hair: 10,
-} as const;
-export const MAX_LAPA_LABEL = 10;
+/** LaPa label ids used by region maps (fsfm-method.md §1), shared with lib/faces. */
+export { LAPA as LAPA_LABELS, MAX_LAPA_ID as MAX_LAPA_LABEL } from '../faces/lapa.js';
+import { LAPA as LAPA_LABELS, MAX_LAPA_ID as MAX_LAPA_LABEL } from '../faces/lapa.js';
 
 /** Region groups in the fixed order CRFR-P walks them (fsfm-method.md §2). */
 export const REGION_GROUPS = ['brows', 'eyes', 'nose', 'mouth', 'boundary', 'hair', 'skin', 'background'] as const;
