@@ -247,9 +247,10 @@ const KERNEL_GROUPS: [string, RegExp][] = [
   ['matMul', /MatMul/],
   ['transpose', /^Transpose$/],
   ['erf/exp/sqrt', /^(Erf|Exp|Sqrt|Rsqrt|Log|Pow)$/],
-  ['elementwise', /^(Add|AddN|Sub|Multiply|RealDiv|Square|SquaredDifference|Neg|Maximum|Minimum|Relu|Cast|Step|Greater|Less|Equal|Select|SelectV2|ClipByValue|Abs|Sign|FusedAdamW|GeluGrad|Gelu)$/],
+  ['elementwise', /^(Add|AddN|Sub|Multiply|RealDiv|Square|SquaredDifference|Neg|Maximum|Minimum|Relu|Cast|Step|Greater|Less|Equal|Select|SelectV2|ClipByValue|Abs|Sign)$/],
+  ['AdamW + EMA (fused kernels)', /^(FsfmAdamW|FsfmLerp)$/],
   ['softmax/reductions', /^(Softmax|Sum|Mean|Max|Min|Prod)$/],
-  ['copies (identity/stack/slice/concat/gather)', /^(Identity|Pack|Unpack|Slice|SplitV|Concat|GatherV2|Tile|PadV2|Reshape|BroadcastTo|Fill|ZerosLike|OnesLike)$/],
+  ['copies (identity/stack/slice/concat/gather)', /^(Identity|Pack|Unpack|Slice|SplitV|Concat|GatherV2|Tile|PadV2|Reshape|BroadcastTo|Fill|ZerosLike|OnesLike|FsfmCopy)$/],
 ];
 
 async function runChild(spec: ChildSpec): Promise<ChildResult> {

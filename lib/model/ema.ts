@@ -4,6 +4,7 @@
  *   m(i) = 1 − (1 − base)·(1 + cos(π·i/I))/2,  rising from `base` at i = 0 to 1 at i = I.
  */
 import * as tf from '@tensorflow/tfjs';
+import { fusedLerp } from '../tensor/simd-kernels.js';
 import type { FsfmNetwork } from './fsfm.js';
 
 export function emaMomentum(iteration: number, totalIterations: number, base = 0.996): number {
@@ -21,7 +22,9 @@ export function emaUpdate(target: FsfmNetwork, online: FsfmNetwork, momentum: nu
   // One tidy per parameter, so that only one parameter's temporaries are alive at a time.
   for (const name of emaSharedNames(online, target)) {
     const t = target.params.get(name);
-    tf.tidy(() => t.assign(tf.add(tf.mul(t, momentum), tf.mul(online.params.get(name), 1 - momentum))));
+    const o = online.params.get(name);
+    // wasm: one fused pass, bit-identical to the two multiplies and the add.
+    tf.tidy(() => t.assign(fusedLerp(t, o, momentum, 1 - momentum) ?? tf.add(tf.mul(t, momentum), tf.mul(o, 1 - momentum))));
   }
 }
 

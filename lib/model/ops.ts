@@ -8,6 +8,7 @@
  * wasm, so row selection carries a custom gradient too (a gather by the inverse index).
  */
 import * as tf from '@tensorflow/tfjs';
+import { freshCopy } from '../tensor/simd-kernels.js';
 
 /** a: [M,K], b: [K,N] -> [M,N]; forward and backward are plain 2-D matMuls. */
 export function matMul2d(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
@@ -36,7 +37,7 @@ const matMul2dOp = customOp(([a, b], save) => {
  */
 function matMulReleasing(a: tf.Tensor2D, b: tf.Tensor2D, bias?: tf.Tensor1D): tf.Tensor2D {
   const copy = tf.getBackend() === 'wasm';
-  const right = copy ? (tf.mul(b, 1) as tf.Tensor2D) : b;
+  const right = copy ? freshCopy(b) : b;
   const out = (bias ? tf.fused.matMul({ a, b: right, bias }) : tf.matMul(a, right)) as tf.Tensor2D;
   if (copy) right.dispose();
   return out;

@@ -26,6 +26,7 @@
  *              Measured on the 2-core box: [2048, 512] 6.9 -> 1.4 ns/element, [3072, 768] 6.8 -> 1.2.
  */
 import * as tf from '@tensorflow/tfjs';
+import { installSimdKernels } from './simd-kernels.js';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 type TypedArray = Float32Array | Int32Array | Uint8Array;
@@ -41,6 +42,7 @@ let installed = false;
 
 /** Idempotent. Safe to call before or after other kernels ran; affects only backend 'wasm'. */
 export function installWasmKernelFixes(): void {
+  installSimdKernels();
   if (installed) return;
   const stockSlice = tf.getKernel('Slice', 'wasm');
   if (!stockSlice) return; // wasm backend not loaded: nothing to fix

@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidConfig } from '../errors.js';
 import type { NamedVariable } from '../model/model.js';
+import { fusedAdamW } from '../tensor/simd-kernels.js';
 
 export interface AdamWOptions {
   betas: readonly [number, number];
@@ -73,7 +74,25 @@ export class AdamW {
         const stepSize = lrP / bc1;
         const m = this.expAvg.get(p.name)!;
         const v = this.expAvgSq.get(p.name)!;
-        const theta = p.decay && weightDecay > 0 ? tf.mul(p.variable, 1 - lrP * weightDecay) : p.variable;
+        const decays = p.decay && weightDecay > 0;
+        // wasm: the same float32 operations in one pass (lib/tensor/simd-kernels.ts), bit-identical to the ops below.
+        const fused = fusedAdamW(p.variable, m, v, g, {
+          decayFactor: decays ? 1 - lrP * weightDecay : 1,
+          beta1,
+          oneMinusBeta1: 1 - beta1,
+          beta2,
+          oneMinusBeta2: 1 - beta2,
+          sqrtBiasCorrection2: sqrtBc2,
+          eps,
+          stepSize,
+        });
+        if (fused) {
+          p.variable.assign(fused[0]);
+          m.assign(fused[1]);
+          v.assign(fused[2]);
+          return;
+        }
+        const theta = decays ? tf.mul(p.variable, 1 - lrP * weightDecay) : p.variable;
         const m1 = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
         const v1 = tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2));
         const denom = tf.add(tf.div(tf.sqrt(v1), sqrtBc2), eps);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../lib/tensor/backend.js';
+import { freshCopy, fusedAdamW, fusedLerp } from '../../../lib/tensor/simd-kernels.js';
 import { lcg } from './backend-for-tests.js';
 
 /** Runs fn on cpu and on wasm (with the replacement kernels) and returns both results. */
@@ -97,5 +98,63 @@ describe('wasm Slice/Unpack/SplitV/Transpose/GatherV2/Identity replacements', ()
   it('slice gradients (pad) still work on wasm', () => {
     const g = tf.grad((x: tf.Tensor) => tf.sum(tf.slice(x, [1, 0], [1, 2])))(tf.ones([3, 2]));
     expect(g.arraySync()).toEqual([[0, 0], [1, 1], [0, 0]]);
+  });
+});
+
+describe('fused wasm SIMD kernels (AdamW step, EMA blend, copy)', () => {
+  const sizes = [1, 3, 4, 7, 1001];
+
+  function inputs(n: number, seed: number) {
+    const rand = lcg(seed);
+    const arr = (scale: number, positive = false) => Array.from({ length: n }, () => (positive ? rand() : rand() * 2 - 1) * scale);
+    return { p: arr(1), m: arr(0.01), v: arr(1e-4, true), g: arr(0.01) };
+  }
+
+  const constants = { decayFactor: 1 - 1.5e-4 * 0.05, beta1: 0.9, oneMinusBeta1: 1 - 0.9, beta2: 0.95, oneMinusBeta2: 1 - 0.95, sqrtBiasCorrection2: Math.sqrt(1 - 0.95 ** 3), eps: 1e-8, stepSize: 1.5e-4 / (1 - 0.9 ** 3) };
+
+  /** The op-by-op AdamW update, as lib/train/adamw.ts does it without the fused kernel. */
+  function opsUpdate(x: ReturnType<typeof inputs>): number[][] {
+    return tf.tidy(() => {
+      const [p, m, v, g] = [x.p, x.m, x.v, x.g].map((a) => tf.tensor1d(a));
+      const c = constants;
+      const m1 = tf.add(tf.mul(m, c.beta1), tf.mul(g, c.oneMinusBeta1));
+      const v1 = tf.add(tf.mul(v, c.beta2), tf.mul(tf.square(g), c.oneMinusBeta2));
+      const denom = tf.add(tf.div(tf.sqrt(v1), c.sqrtBiasCorrection2), c.eps);
+      return [tf.sub(tf.mul(p, c.decayFactor), tf.mul(tf.div(m1, denom), c.stepSize)), m1, v1].map((t) => Array.from(t.dataSync()));
+    });
+  }
+
+  it('the AdamW pass is bit-identical to the op-by-op update on wasm and on cpu, tails included', async () => {
+    await initBackend({ prefer: 'wasm', log: () => {} });
+    for (const n of sizes) {
+      const x = inputs(n, n);
+      const fused = fusedAdamW(tf.tensor1d(x.p), tf.tensor1d(x.m), tf.tensor1d(x.v), tf.tensor1d(x.g), constants);
+      expect(fused).not.toBeNull();
+      const got = fused!.map((t) => Array.from(t.dataSync()));
+      expect(got).toEqual(opsUpdate(x));
+      await initBackend({ prefer: 'cpu', log: () => {} });
+      expect(fusedAdamW(tf.tensor1d(x.p), tf.tensor1d(x.m), tf.tensor1d(x.v), tf.tensor1d(x.g), constants)).toBeNull();
+      expect(got).toEqual(opsUpdate(x));
+      await initBackend({ prefer: 'wasm', log: () => {} });
+    }
+  });
+
+  it('the EMA blend is bit-identical to t·m + o·(1 − m), and copies get a buffer of their own', async () => {
+    await initBackend({ prefer: 'wasm', log: () => {} });
+    for (const n of sizes) {
+      const x = inputs(n, 100 + n);
+      const [t, o] = [tf.tensor1d(x.p), tf.tensor1d(x.g)];
+      const got = fusedLerp(t, o, 0.9973, 1 - 0.9973)!.dataSync();
+      expect(Array.from(got)).toEqual(Array.from(tf.add(tf.mul(t, 0.9973), tf.mul(o, 1 - 0.9973)).dataSync()));
+      const copy = freshCopy(t);
+      expect(copy.dataId).not.toBe(t.dataId);
+      t.dispose();
+      expect(Array.from(copy.dataSync())).toEqual(x.p.map(Math.fround));
+    }
+  });
+
+  it('rejects mismatched sizes', async () => {
+    await initBackend({ prefer: 'wasm', log: () => {} });
+    expect(() => fusedLerp(tf.ones([4]), tf.ones([5]), 0.5, 0.5)).toThrow(/differ in size/);
   });
 });
