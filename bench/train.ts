@@ -5,7 +5,9 @@
  *                          [--cpu-batch 2] [--steps 2] [--warmup 1] [--mask-ratio 0.75] [--profile] [--json]
  *
  * Each (backend, preset) runs in its own child process, so that peak RSS and the wasm heap (which only grows)
- * belong to that configuration alone. The cpu backend runs the demo preset only (pure JS, ~1 GFLOP/s).
+ * belong to that configuration alone. The cpu backend runs the demo preset only (pure JS, ~0.6 GFLOP/s).
+ * On wasm the batch is bounded by the wasm32 heap (4 GiB), not by the machine's memory: the table shows both.
+ * --profile adds one step with every kernel timed: time by kernel group, JS time outside kernels, top kernels.
  *
  * A step is what runPretraining does per optimizer step with accumIter 1: the target branch on the full image,
  * the online forward + backward (FsfmModel.lossAndGradients), AdamW (lib/train) and the EMA of the target. Data
