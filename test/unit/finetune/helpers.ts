@@ -1,31 +1,12 @@
 /** Shared fixtures of the finetuning tests: wasm backend (cpu fallback), a tiny encoder, seeded images. */
 import * as tf from '@tensorflow/tfjs';
 import type { RgbImage } from '../../../lib/faces/image.js';
-import type { FsfmArch } from '../../../lib/model/presets.js';
-import { initBackend } from '../../../lib/tensor/backend.js';
+import { lcg, TEST_ARCH, useTestBackend } from '../model/backend-for-tests.js';
 
-export async function useTestBackend(): Promise<string> {
-  try {
-    await initBackend({ prefer: 'wasm', log: () => {} });
-  } catch (err) {
-    console.warn(`wasm unavailable (${(err as Error).message}); finetune tests run on cpu`);
-    await initBackend({ prefer: 'cpu', log: () => {} });
-  }
-  return tf.getBackend();
-}
+export { lcg, useTestBackend };
 
-/** 32 px images, 8 px patches (16 patches), width 32, 2 blocks; decoder sizes only keep validateArch happy. */
-export const TINY_ARCH: Partial<FsfmArch> = {
-  imageSizePx: 32, patchSizePx: 8, embedDim: 32, depth: 2, numHeads: 2,
-  decoderEmbedDim: 24, decoderDepth: 1, decoderNumHeads: 2, repDecoderDepth: 1, repDecoderNumHeads: 2,
-  projectionHiddenDim: 48, projectionDim: 16,
-};
-
-/** Deterministic uniform [0,1) numbers. */
-export function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296;
-}
+/** 32 px images, 8 px patches (16 patches), width 32, 2 blocks: the model tests' tiny architecture. */
+export const TINY_ARCH = TEST_ARCH;
 
 export function randomImages(n: number, sizePx: number, seed = 3): tf.Tensor4D {
   const rand = lcg(seed);
