@@ -4,6 +4,8 @@ import { defineConfig } from 'vitest/config';
 // Temporal dev server and SeaweedFS that test/integration/global-setup.ts starts (or reuses).
 export default defineConfig({
   test: {
+    // Stopping the services the integration setup started can take a few seconds each.
+    teardownTimeout: 60_000,
     projects: [
       {
         test: {

@@ -199,7 +199,8 @@ export async function stopService(name: ServiceName, opts: { stateDir?: string }
   const rec = readRecord(recFile);
   if (!rec) return false;
   const wasAlive = isAlive(rec.pid);
-  await stopPid(rec.pid);
+  // weed keeps running for 20 s and more after SIGTERM (seen with 4.48); its objects are durable once written.
+  await stopPid(rec.pid, name === 'seaweedfs' ? 3_000 : 15_000);
   fs.rmSync(recFile, { force: true });
   return wasAlive;
 }
