@@ -1,4 +1,4 @@
-import { ApplicationFailure, defineQuery, proxyLocalActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, defineQuery, type ActivityOptions, proxyLocalActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { CpuActivities } from '../activities';
 import { FsfmStage, FsfmStatus } from './search-attributes';
 
@@ -35,3 +35,23 @@ export function markStage(stage: string, status: 'running' | 'completed' | 'fail
 }
 
 export const progressQuery = defineQuery<Record<string, unknown>>('progress');
+
+/**
+ * Options of a chunked training activity (Pretrain, Finetune): long, heartbeating, on the paired GPU queue; a worker
+ * silent for `heartbeatTimeoutS` is presumed dead and the retry resumes from the newest committed checkpoint.
+ */
+export function trainingActivityOptions(heartbeatTimeoutS: number): ActivityOptions {
+  return {
+    taskQueue: gpuQueue(),
+    startToCloseTimeout: '30 days',
+    heartbeatTimeout: `${heartbeatTimeoutS} seconds`,
+    cancellationType: 'WAIT_CANCELLATION_COMPLETED',
+    retry: { initialInterval: '5 seconds', maximumInterval: '2 minutes', maximumAttempts: 50, nonRetryableErrorTypes: ['InvalidConfig', 'TrainingDiverged', 'NotFound', 'IntegrityError'] },
+  };
+}
+
+/** Seconds left at the rate of the steps done since `startedMs` (null until there is a rate). Call inside a workflow. */
+export function etaSeconds(step: number, firstStep: number, totalSteps: number, startedMs: number): number | null {
+  const rate = (step - firstStep) / Math.max(1, (Date.now() - startedMs) / 1000);
+  return rate > 0 ? Math.round((totalSteps - step) / rate) : null;
+}

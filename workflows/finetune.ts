@@ -1,7 +1,7 @@
 import { isCancellation, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { GpuActivities } from '../activities';
 import type { FinetuneEpoch, FinetuneInput, FinetuneResult } from '../lib/config/finetune';
-import { gpuQueue, markStage, progressQuery, validated } from './common';
+import { etaSeconds, markStage, progressQuery, trainingActivityOptions, validated } from './common';
 import { FsfmModel } from './search-attributes';
 
 /**
@@ -17,13 +17,7 @@ export async function Finetune(rawInput: FinetuneInput): Promise<FinetuneResult>
   const preset = (input.config.model as { preset?: unknown }).preset;
   upsertSearchAttributes([{ key: FsfmModel, value: `${input.config.task}-${typeof preset === 'string' ? preset : 'base'}` }]);
 
-  const { finetuneChunk } = proxyActivities<GpuActivities>({
-    taskQueue: gpuQueue(),
-    startToCloseTimeout: '30 days',
-    heartbeatTimeout: `${input.heartbeatTimeoutS} seconds`,
-    cancellationType: 'WAIT_CANCELLATION_COMPLETED',
-    retry: { initialInterval: '5 seconds', maximumInterval: '2 minutes', maximumAttempts: 50, nonRetryableErrorTypes: ['InvalidConfig', 'TrainingDiverged', 'NotFound', 'IntegrityError'] },
-  });
+  const { finetuneChunk } = proxyActivities<GpuActivities>(trainingActivityOptions(input.heartbeatTimeoutS));
 
   const limit = input.config.maxSteps;
   const startedMs = Date.now();
@@ -40,8 +34,7 @@ export async function Finetune(rawInput: FinetuneInput): Promise<FinetuneResult>
       state.bestKey = r.bestKey;
       state.bestValLoss = r.bestValLoss;
       state.history = r.history;
-      const rate = (state.step - firstStep) / Math.max(1, (Date.now() - startedMs) / 1000);
-      state.etaS = rate > 0 ? Math.round((state.totalSteps - state.step) / rate) : null;
+      state.etaS = etaSeconds(state.step, firstStep, state.totalSteps, startedMs);
       markStage('finetune', 'running', `step ${state.step}/${state.totalSteps}, best val loss ${state.bestValLoss?.toFixed(4) ?? '-'}`);
       if (r.status === 'completed' || state.step >= state.totalSteps) break;
     }

@@ -1,7 +1,7 @@
 import { ApplicationFailure, isCancellation, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { GpuActivities } from '../activities';
 import type { LossPoint, PretrainInput, PretrainProgressState, PretrainResult } from '../lib/config/pretrain';
-import { gpuQueue, markStage, progressQuery, validated } from './common';
+import { etaSeconds, markStage, progressQuery, trainingActivityOptions, validated } from './common';
 import { FsfmModel } from './search-attributes';
 
 const MAX_HISTORY = 2000;
@@ -19,13 +19,7 @@ export async function Pretrain(rawInput: PretrainInput): Promise<PretrainResult>
   const preset = input.config.model.preset;
   upsertSearchAttributes([{ key: FsfmModel, value: typeof preset === 'string' ? preset : 'custom' }]);
 
-  const { pretrainChunk } = proxyActivities<GpuActivities>({
-    taskQueue: gpuQueue(),
-    startToCloseTimeout: '30 days',
-    heartbeatTimeout: `${input.heartbeatTimeoutS} seconds`,
-    cancellationType: 'WAIT_CANCELLATION_COMPLETED',
-    retry: { initialInterval: '5 seconds', maximumInterval: '2 minutes', maximumAttempts: 50, nonRetryableErrorTypes: ['InvalidConfig', 'TrainingDiverged', 'NotFound', 'IntegrityError'] },
-  });
+  const { pretrainChunk } = proxyActivities<GpuActivities>(trainingActivityOptions(input.heartbeatTimeoutS));
 
   const limit = input.config.maxSteps;
   const startedMs = Date.now();
@@ -44,8 +38,7 @@ export async function Pretrain(rawInput: PretrainInput): Promise<PretrainResult>
       state.checkpointKey = result.checkpointKey;
       state.lossHistory = appendHistory(state.lossHistory, result.history);
       state.loss = state.lossHistory.at(-1)?.loss ?? null;
-      const rate = (state.step - startStep) / Math.max(1, (Date.now() - startedMs) / 1000);
-      state.etaS = rate > 0 ? Math.round((state.totalSteps - state.step) / rate) : null;
+      state.etaS = etaSeconds(state.step, startStep, state.totalSteps, startedMs);
       markStage('pretrain', 'running', `step ${state.step}/${state.totalSteps}, loss ${state.loss?.toFixed(4) ?? '-'}, checkpoint ${state.checkpointKey ?? '-'}`);
       if (result.status === 'completed' || state.step >= state.totalSteps) break;
     }

@@ -4,19 +4,9 @@
  */
 import { Rng } from '../../../lib/masking/rng.js';
 
-export const L = {
-  background: 0,
-  skin: 1,
-  rightBrow: 2,
-  leftBrow: 3,
-  rightEye: 4,
-  leftEye: 5,
-  nose: 6,
-  upperLip: 7,
-  innerMouth: 8,
-  lowerLip: 9,
-  hair: 10,
-} as const;
+import { LAPA as L } from '../../../lib/faces/lapa.js';
+
+export { L };
 
 export function filledMap(sizePx: number, label: number): Uint8Array {
   return new Uint8Array(sizePx * sizePx).fill(label);
