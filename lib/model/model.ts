@@ -6,8 +6,8 @@
  *   const { losses, grads } = model.lossAndGradients(batch);  // grads: name -> tensor
  *   if (!Number.isFinite(losses.lCl)) skip the batch; if (!Number.isFinite(losses.loss)) stop;
  *   adamw.apply(grads, model.paramGroups());                   // decay only on paramGroups().decay
- *   model.updateTarget(iteration, totalIterations);
  *   tf.dispose([...grads.values()]);
+ *   model.updateTarget(iteration, totalIterations);            // after every data iteration, micro-steps included
  */
 import * as tf from '@tensorflow/tfjs';
 import { copyOnlineToTarget, emaMomentum, emaSharedNames, emaUpdate } from './ema.js';
@@ -100,7 +100,10 @@ export class FsfmModel {
     return emaSharedNames(this.online, this.target);
   }
 
-  /** EMA step after optimiser step `iteration` of `totalIterations`; returns the momentum used. */
+  /**
+   * EMA step after data iteration `iteration` of `totalIterations` (the reference updates the target after every
+   * data iteration, gradient-accumulation micro-steps included); returns the momentum used.
+   */
   updateTarget(iteration: number, totalIterations: number): number {
     const m = emaMomentum(iteration, totalIterations, this.options.emaBase);
     emaUpdate(this.target, this.online, m);

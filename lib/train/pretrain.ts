@@ -2,9 +2,11 @@
  * The FSFM pretraining loop (fsfm-method.md §3-§5, the reference's engine_pretrain.py):
  *
  *   for each optimizer step:  lr from the per-iteration schedule
- *     for each of accumIter batches:  CRFR-P masks (seeded Rng, in step order) -> losses and gradients
- *        L_cl not finite -> skip the batch;  total not finite -> TrainingDiverged
- *     AdamW on Σ gradients / accumIter (optionally clipped) -> EMA of the target
+ *     for each of accumIter batches (data iteration i = epoch · batchesPerEpoch + batchInEpoch):
+ *        CRFR-P masks (seeded Rng, in step order) -> losses and gradients
+ *        L_cl not finite -> skip the batch (no EMA either);  total not finite -> TrainingDiverged
+ *        last batch of the step: AdamW on Σ gradients / accumIter (optionally clipped)
+ *        EMA of the target with momentum m(i) over I = epochs · batchesPerEpoch data iterations
  *   every checkpointEverySteps, at the end, at maxSteps and on abort: a committed checkpoint
  *
  * A run resumes from its newest committed checkpoint and then computes exactly what the uninterrupted run
@@ -39,6 +41,7 @@ export interface PretrainProgress {
   lFr: number;
   lCl: number;
   lr: number;
+  /** Momentum of the step's last EMA update (one per data iteration); NaN when all batches were skipped. */
   emaMomentum: number;
   /** Global gradient norm before clipping (only computed when clipping). */
   gradNorm?: number;
@@ -165,6 +168,19 @@ export async function runPretraining(opts: RunPretrainingOptions): Promise<Pretr
       return prefix;
     };
 
+    const totalIterations = plan.epochs * plan.batchesPerEpoch;
+    const dataIteration = (pos: { epoch: number; batchInEpoch: number }, k: number) => pos.epoch * plan.batchesPerEpoch + pos.batchInEpoch + k;
+    const optimizerStep = (lr: number): number | undefined => {
+      const grads = accum.take(config.accumIter);
+      try {
+        const norm = config.clipGrad !== null ? clipByGlobalNorm(grads, config.clipGrad) : undefined;
+        adamw.step(grads, lr);
+        return norm;
+      } finally {
+        tf.dispose([...grads.values()]);
+      }
+    };
+
     const facesPerStep = config.batchSize * config.accumIter;
     const startStep = step;
     let loopMs = 0;
@@ -174,6 +190,8 @@ export async function runPretraining(opts: RunPretrainingOptions): Promise<Pretr
       const lr = learningRate(pos.epochFloat, schedule);
       const sums = { loss: 0, lRec: 0, lFr: 0, lCl: 0 };
       let used = 0;
+      let gradNorm: number | undefined;
+      let emaMomentum = Number.NaN;
       for (let k = 0; k < config.accumIter; k++) {
         const batch = await loader.next();
         if (batch.epoch !== pos.epoch || batch.batchInEpoch !== pos.batchInEpoch + k) {
@@ -205,19 +223,13 @@ export async function runPretraining(opts: RunPretrainingOptions): Promise<Pretr
         accum.add(grads);
         for (const key of ['loss', 'lRec', 'lFr', 'lCl'] as const) sums[key] += losses[key];
         used += 1;
+        if (k === config.accumIter - 1) gradNorm = optimizerStep(lr);
+        // The reference's engine: the target follows the online network after every data iteration, so the
+        // next micro-batch's target features already see this update.
+        emaMomentum = model.updateTarget(dataIteration(pos, k), totalIterations);
       }
-      const grads = accum.take(config.accumIter);
-      let gradNorm: number | undefined;
-      let emaMomentum = Number.NaN;
-      try {
-        if (used > 0) {
-          if (config.clipGrad !== null) gradNorm = clipByGlobalNorm(grads, config.clipGrad);
-          adamw.step(grads, lr);
-          emaMomentum = model.updateTarget(step, plan.totalSteps);
-        }
-      } finally {
-        tf.dispose([...grads.values()]);
-      }
+      // The step's last batch was skipped: the accumulated gradients still make the step, without an EMA update.
+      if (accum.passes > 0) gradNorm = optimizerStep(lr);
       step += 1;
       const means = { loss: sums.loss / used, lRec: sums.lRec / used, lFr: sums.lFr / used, lCl: sums.lCl / used };
       if (used > 0) lastLosses = means;

@@ -91,19 +91,20 @@ describe('runPretraining', () => {
     expect(seen[0].lr).toBe(0);
     expect(seen[1].lr).toBeCloseTo(peak * (2 / 7 / 0.5), 10);
     expect(seen[2].lr).toBeCloseTo(peak * (1 + Math.cos((Math.PI * (4 / 7 - 0.5)) / 1.5)) / 2, 10);
-    // EMA momentum rises from 0.996 along a cosine over all 6 steps.
-    expect(seen[0].emaMomentum).toBeCloseTo(0.996, 10);
-    expect(seen[3].emaMomentum).toBeCloseTo(1 - 0.004 * (1 + Math.cos((Math.PI * 3) / 6)) / 2, 10);
+    // EMA momentum rises from 0.996 along a cosine over all 14 data iterations (7 batches × 2 epochs); a step
+    // reports the momentum of its last micro-batch's update (iteration 2·step + 1).
+    expect(seen[0].emaMomentum).toBeCloseTo(1 - 0.004 * (1 + Math.cos(Math.PI / 14)) / 2, 10);
+    expect(seen[3].emaMomentum).toBeCloseTo(1 - 0.004 * (1 + Math.cos((Math.PI * 8) / 14)) / 2, 10);
     expect(seen.every((p) => p.imagesPerSec > 0)).toBe(true);
   });
 
   it('the EMA moves only the shared parameters, from the online network into the target', async () => {
-    // No warmup, so step 0 trains. emaBase 0: the momentum at step 0 is 0, so every shared target parameter
-    // becomes the (trained) online one.
+    // No warmup, so step 0 trains. emaBase 0 and no accumulation: the momentum at data iteration 0 is 0, so every
+    // shared target parameter becomes the (trained) online one.
     const init = new FsfmModel(tinyConfig().model);
     const initial = new Map(init.namedWeights().online.map(([n, v]) => [n, v.dataSync().slice()]));
     init.dispose();
-    const r = await runPretraining({ config: tinyConfig({ maxSteps: 1, warmupEpochs: 0, model: { emaBase: 0 } }), store: ctx.store, runId: 'ema', source });
+    const r = await runPretraining({ config: tinyConfig({ maxSteps: 1, accumIter: 1, warmupEpochs: 0, model: { emaBase: 0 } }), store: ctx.store, runId: 'ema', source });
     const ck = await readCheckpoint(ctx.store, r.checkpointKey!);
     const shared = [...ck.target.keys()];
     expect(shared.length).toBeGreaterThan(10);
@@ -119,6 +120,52 @@ describe('runPretraining', () => {
     const ck1 = await readCheckpoint(ctx.store, frozen.checkpointKey!);
     for (const name of shared) expect(ck1.target.get(name)!.values, name).toEqual(initial.get(name));
     expect(shared.filter((n) => ck1.online.get(n)!.values.some((x, i) => x !== initial.get(n)![i])).length).toBeGreaterThan(10);
+  });
+
+  it('updates the target after every data iteration as the reference engine does (accumulation micro-steps included)', async () => {
+    // Reference (engine_pretrain.py + lr_sched.cosine_scheduler): after data iteration i (optimizer step first
+    // when i closes an accumulation cycle), θt ← m(i)·θt + (1 − m(i))·θo with
+    // m(i) = 1 − (1 − base)·(1 + cos(π·i/I))/2 and I = epochs × batches per epoch.
+    // 30 faces, batch 4: 7 batches per epoch, accumIter 3 -> 2 steps per epoch (batch 6 unused), I = 14.
+    // Step 2 starts epoch 1, at data iteration 7.
+    const base = 0.9;
+    const config = tinyConfig({ accumIter: 3, maxSteps: 3, warmupEpochs: 0, checkpointEverySteps: 1, keepLastCheckpoints: 10, model: { emaBase: base } });
+    const init = new FsfmModel(config.model);
+    const online0 = new Map(init.namedWeights().online.map(([n, v]) => [n, Float64Array.from(v.dataSync())]));
+    init.dispose();
+    const seen: PretrainProgress[] = [];
+    await runPretraining({ config, store: ctx.store, runId: 'ema-cadence', source, onProgress: (p) => seen.push(p) });
+    const ck = await Promise.all([1, 2, 3].map((s) => readCheckpoint(ctx.store, `runs/ema-cadence/pretrain/ckpt/${String(s).padStart(9, '0')}`)));
+    const onlineAfter = (s: number, name: string): Float64Array => (s === 0 ? online0.get(name)! : Float64Array.from(ck[s - 1].online.get(name)!.values));
+
+    const I = 14;
+    const m = (i: number) => 1 - ((1 - base) * (1 + Math.cos((Math.PI * i) / I))) / 2;
+    const iterations = [[0, 1, 2], [3, 4, 5], [7, 8, 9]];
+    expect(seen.map((p) => p.emaMomentum)).toEqual(iterations.map((its) => m(its[2])));
+    const names = [...ck[0].target.keys()];
+    let worst = 0;
+    let perStepGap = 0;
+    for (const name of names) {
+      const ref = Float64Array.from(online0.get(name)!); // the target starts as a copy of the online network
+      const perStep = Float64Array.from(ref); // the old cadence: one update per optimizer step, m over steps
+      for (let s = 0; s < 3; s++) {
+        for (const [k, i] of iterations[s].entries()) {
+          const o = onlineAfter(k === 2 ? s + 1 : s, name);
+          for (let j = 0; j < ref.length; j++) ref[j] = m(i) * ref[j] + (1 - m(i)) * o[j];
+        }
+        const o = onlineAfter(s + 1, name);
+        const ms = 1 - ((1 - base) * (1 + Math.cos((Math.PI * s) / 4))) / 2;
+        for (let j = 0; j < ref.length; j++) perStep[j] = ms * perStep[j] + (1 - ms) * o[j];
+        const got = ck[s].target.get(name)!.values;
+        for (let j = 0; j < ref.length; j++) worst = Math.max(worst, Math.abs(got[j] - ref[j]));
+      }
+      const got = ck[2].target.get(name)!.values;
+      for (let j = 0; j < ref.length; j++) perStepGap = Math.max(perStepGap, Math.abs(got[j] - perStep[j]));
+    }
+    // float32 weights against a float64 replay of the formula: 1e-6 absolute (weights are O(0.1)).
+    expect(worst).toBeLessThan(1e-6);
+    // The test tells the cadences apart by far more than its tolerance.
+    expect(perStepGap).toBeGreaterThan(1e-4);
   });
 
   it('skips batches whose L_cl is not finite, leaving the weights alone', async () => {
