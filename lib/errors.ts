@@ -33,3 +33,18 @@ export class TransientError extends FsfmError {
     super(message, { retryable: true, cause: options.cause });
   }
 }
+/** A store that refuses writes (read-only file system, no permission): retrying cannot help. */
+export class StoreUnwritable extends FsfmError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { retryable: false, cause: options.cause });
+  }
+}
+/**
+ * A store that is out of space (ENOSPC, EDQUOT). Retried for a bounded time by the store's retry policy
+ * (lib/store/retry.ts), which then throws it as non-retryable.
+ */
+export class StoreFull extends FsfmError {
+  constructor(message: string, options: { retryable?: boolean; cause?: unknown } = {}) {
+    super(message, { retryable: options.retryable ?? true, cause: options.cause });
+  }
+}
