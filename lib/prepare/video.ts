@@ -345,14 +345,17 @@ async function processFrame(
   const sizePx = opts.face.faceSizePx;
   const name = frameName(frameIndex);
   const image = `faces/${name}.png`;
-  const put = [writer.put(image, await encodeFacePng(face.face.rgb, sizePx), { contentType: 'image/png' })];
-  let map: string | undefined;
-  if (opts.regionMaps) {
-    map = `maps/${name}.png`;
-    const labels = regionMap(face.landmarks, { sizePx, hair: opts.face.hair });
-    put.push(writer.put(map, await encodeMapPng(labels, sizePx), { contentType: 'image/png' }));
-  }
-  await Promise.all(put);
+  // Encode everything first, then write: a put started before another await could reject with nobody listening,
+  // and an unhandled rejection ends the whole worker process.
+  const map = opts.regionMaps ? `maps/${name}.png` : undefined;
+  const [imagePng, mapPng] = await Promise.all([
+    encodeFacePng(face.face.rgb, sizePx),
+    map ? encodeMapPng(regionMap(face.landmarks, { sizePx, hair: opts.face.hair }), sizePx) : undefined,
+  ]);
+  await Promise.all([
+    writer.put(image, imagePng, { contentType: 'image/png' }),
+    map && mapPng ? writer.put(map, mapPng, { contentType: 'image/png' }) : undefined,
+  ]);
   const prepared: PreparedFace = {
     frameIndex,
     image,

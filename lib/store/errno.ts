@@ -12,7 +12,8 @@ export function storeWriteError(err: unknown, what: string): unknown {
   if (err instanceof FsfmError) return err;
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (!code) return err;
-  const detail = `${what} failed: ${code}: ${(err as Error).message}`;
+  const message = (err as Error).message ?? '';
+  const detail = `${what} failed: ${message.startsWith(code) ? message : `${code}: ${message}`}`;
   if (UNWRITABLE.has(code)) return new StoreUnwritable(`${detail} (the store is read-only or not writable by this worker)`, { cause: err });
   if (FULL.has(code)) return new StoreFull(`${detail} (the store's disk is full)`, { cause: err });
   if (TRANSIENT.has(code)) return new TransientError(detail, { cause: err });

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CorruptVideo, InvalidConfig, InvalidPath, NoFaceFound } from '../../../lib/errors.js';
+import { CorruptVideo, InvalidConfig, InvalidPath, NoFaceFound, StoreUnwritable } from '../../../lib/errors.js';
 import { decodeRegionMapPng, labelHistogram, preloadDlib, regionMap, toCropCoordinates } from '../../../lib/faces/index.js';
 import { sampleIndices } from '../../../lib/media/index.js';
 import {
@@ -20,7 +20,8 @@ import {
   type PrepareOptionsInput,
   type PrepareVideoResult,
 } from '../../../lib/prepare/index.js';
-import { FileStore } from '../../../lib/store/index.js';
+import { FileStore, type ArtifactStore } from '../../../lib/store/index.js';
+import { storeWriteError } from '../../../lib/store/errno.js';
 import { makePrepareFixtures, type PrepareFixtures } from './fixtures.js';
 
 const OPTIONS: PrepareOptionsInput = { face: { upsample: 0 }, framesPerRealVideo: 8, framesPerFakeVideo: 4 };
@@ -174,5 +175,27 @@ describe('prepareVideo', () => {
     const run = prepareVideo(fx.rows.face, { ...ctx(options), signal: controller.signal, onFrame: (d) => d === 2 && controller.abort() });
     await expect(run).rejects.toThrow(/abort/i);
     expect(await readVideoOutcome(store, PREFIX, await videoKey(fx.rows.face, ctx(options)))).toBeNull();
+  });
+
+  it('fails with the store error, not an unhandled rejection, when the face image writes are refused', async () => {
+    // The real store, except that face images are refused the way a read-only disk refuses them.
+    const refusing: ArtifactStore = Object.assign(Object.create(store) as ArtifactStore, {
+      put: (key: string, body: Parameters<ArtifactStore['put']>[1]) =>
+        key.includes('/faces/')
+          ? Promise.reject(storeWriteError(Object.assign(new Error(`EROFS: read-only file system, open '${key}'`), { code: 'EROFS' }), `put ${key}`))
+          : store.put(key, body),
+    });
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const err = await prepareVideo(fx.rows.face, { ...ctx(), store: refusing, force: true }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StoreUnwritable);
+      expect((err as Error).message).toMatch(/EROFS/);
+      await new Promise((r) => setTimeout(r, 200));
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    expect(unhandled).toEqual([]);
   });
 });
