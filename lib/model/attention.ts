@@ -16,7 +16,7 @@
  * a 4.0 GB wasm heap with per-op autodiff, 1.7 GB now); `scaledDotProductAttention` is the inner part alone.
  */
 import * as tf from '@tensorflow/tfjs';
-import { customOp, denseBackward, denseForward } from './ops.js';
+import { customOp, denseBackward, denseForward, linear } from './ops.js';
 
 export interface AttentionParams {
   qkvWeight: tf.Tensor2D; // [D, 3D]
@@ -103,6 +103,23 @@ function attentionBlockOp(batch: number, tokens: number, heads: number, headDim:
         return [dH, dWQkv, dBQkv, dWProj, dBProj];
       },
     };
+  });
+}
+
+/**
+ * The sub-layer's attention probabilities softmax(q·kᵀ/√d), forward only (for analysis: attention distance,
+ * head divergence, rollout). h: [B, T, D] (the block's norm1 output) -> [B, H, T, T], rows sum to 1.
+ * Plain batched products: no tape, no custom op, so training's fast paths are untouched.
+ */
+export function attentionProbabilities(h: tf.Tensor3D, p: AttentionParams, numHeads: number): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [batch, tokens, dim] = h.shape;
+    const headDim = dim / numHeads;
+    // [B, T, 3D] -> [B, 3H, T, d]: block s·H + head holds part s (q, k, v) of that head.
+    const qkv = linear(h, p.qkvWeight, p.qkvBias).reshape([batch, tokens, 3 * numHeads, headDim]).transpose([0, 2, 1, 3]);
+    const q = qkv.slice([0, 0, 0, 0], [batch, numHeads, tokens, headDim]).mul(1 / Math.sqrt(headDim));
+    const k = qkv.slice([0, numHeads, 0, 0], [batch, numHeads, tokens, headDim]);
+    return tf.softmax(tf.matMul(q as tf.Tensor4D, k as tf.Tensor4D, false, true)) as tf.Tensor4D;
   });
 }
 

@@ -5,7 +5,7 @@
  * each one custom-gradient op (ops.ts, attention.ts): what they keep for backprop is chosen by hand.
  */
 import * as tf from '@tensorflow/tfjs';
-import { attention } from './attention.js';
+import { attention, attentionProbabilities } from './attention.js';
 import { layerNorm, mlp } from './ops.js';
 import type { ParamStore } from './params.js';
 
@@ -32,6 +32,11 @@ export function addBlockParams(store: ParamStore, prefix: string, cfg: BlockConf
 export interface BlockRunOptions {
   /** Enables drop path; inference and the target branch never drop. */
   training?: boolean;
+  /**
+   * Analysis hook: called with this block's attention probabilities [B, H, T, T] (computed in addition to,
+   * never instead of, the training path). The tensor dies when the caller's tidy ends: copy what you need.
+   */
+  onAttention?: (probs: tf.Tensor4D) => void;
 }
 
 /** x: [B, T, D] -> [B, T, D]. */
@@ -39,16 +44,14 @@ export function block(x: tf.Tensor3D, store: ParamStore, prefix: string, cfg: Bl
   const w = (name: string) => store.get(`${prefix}.${name}`);
   const rate = run.training ? (cfg.dropPathRate ?? 0) : 0;
   const h1 = layerNorm(x, w('norm1.weight') as tf.Tensor1D, w('norm1.bias') as tf.Tensor1D, cfg.normEps) as tf.Tensor3D;
-  const a = attention(
-    h1,
-    {
-      qkvWeight: w('attn.qkv.weight') as tf.Tensor2D,
-      qkvBias: w('attn.qkv.bias') as tf.Tensor1D,
-      projWeight: w('attn.proj.weight') as tf.Tensor2D,
-      projBias: w('attn.proj.bias') as tf.Tensor1D,
-    },
-    cfg.numHeads,
-  );
+  const attnParams = {
+    qkvWeight: w('attn.qkv.weight') as tf.Tensor2D,
+    qkvBias: w('attn.qkv.bias') as tf.Tensor1D,
+    projWeight: w('attn.proj.weight') as tf.Tensor2D,
+    projBias: w('attn.proj.bias') as tf.Tensor1D,
+  };
+  if (run.onAttention) run.onAttention(attentionProbabilities(h1, attnParams, cfg.numHeads));
+  const a = attention(h1, attnParams, cfg.numHeads);
   const x1 = tf.add(x, dropPath(a, rate)) as tf.Tensor3D;
   const [batch, tokens, dim] = x.shape;
   const h2 = layerNorm(x1.reshape([batch * tokens, dim]), w('norm2.weight') as tf.Tensor1D, w('norm2.bias') as tf.Tensor1D, cfg.normEps) as tf.Tensor2D;

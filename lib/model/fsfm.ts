@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { InvalidConfig } from '../errors.js';
-import { block, type BlockConfig, addBlockParams } from './block.js';
+import { block, type BlockConfig, type BlockRunOptions, addBlockParams } from './block.js';
 import { contrastiveLoss, type PixelLosses, pixelLosses, totalLoss } from './loss.js';
 import { fullView, type MaskIndex, maskIndexFrom } from './mask-index.js';
 import { layerNorm, linear, l2Normalize, permuteRows, tidyObject } from './ops.js';
@@ -99,7 +99,7 @@ export class FsfmNetwork {
   }
 
   /** imgs: [N, H, W, 3], index of visible patches -> latent: [N, 1+Lv, D] (CLS first). */
-  forwardEncoder(imgs: tf.Tensor4D, index: MaskIndex, run: { training?: boolean } = {}): tf.Tensor3D {
+  forwardEncoder(imgs: tf.Tensor4D, index: MaskIndex, run: BlockRunOptions = {}): tf.Tensor3D {
     const [, h, w] = imgs.shape;
     if (h !== this.arch.imageSizePx || w !== this.arch.imageSizePx) {
       throw new InvalidConfig(`images are ${h}×${w} px; this model takes ${this.arch.imageSizePx}×${this.arch.imageSizePx}`);

@@ -25,7 +25,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { InvalidConfig } from '../errors.js';
-import { type BlockConfig, addBlockParams, block } from './block.js';
+import { type BlockConfig, type BlockRunOptions, addBlockParams, block } from './block.js';
 import { type HeadInit, headInitValues } from './heads-init.js';
 import { type ClassifierOptions, type ClassifierOptionsInput, type HeadKind, classifierOptionsSchema } from './heads-options.js';
 import { resolveArch, type NamedVariable } from './model.js';
@@ -179,7 +179,7 @@ export class ClassifierModel {
   }
 
   /** images: [N, H, W, 3] (normalised) -> block outputs [N, 1+L, D], CLS first, no final norm. */
-  forwardTokens(images: tf.Tensor4D, training = false): tf.Tensor3D {
+  forwardTokens(images: tf.Tensor4D, training = false, onAttention?: BlockRunOptions['onAttention']): tf.Tensor3D {
     const [n, h, w] = images.shape;
     const size = this.arch.imageSizePx;
     if (h !== size || w !== size) throw new InvalidConfig(`images are ${h}×${w} px; this model takes ${size}×${size}`);
@@ -190,7 +190,7 @@ export class ClassifierModel {
       const cls = tf.broadcastTo(p('cls_token').reshape([1, 1, D]), [n, 1, D]);
       let t = tf.add(tf.concat([cls, x], 1), p('pos_embed')) as tf.Tensor3D;
       this.blocks.forEach((cfg, i) => {
-        t = block(t, this.params, `blocks.${i}`, cfg, { training });
+        t = block(t, this.params, `blocks.${i}`, cfg, { training, onAttention });
       });
       return t;
     });

@@ -9,5 +9,5 @@ export { patchify, unpatchify } from './patchify.js';
 export { sinCosPosEmbed2d } from './pos-embed.js';
 export { ParamStore, toTorchLayout, fromTorchLayout, type ParamSpec, type ParamLayout } from './params.js';
 export { matMul2d, linear, layerNorm, gelu, l2Normalize, permuteRows, stopGradient } from './ops.js';
-export { attention, scaledDotProductAttention } from './attention.js';
-export { block, addBlockParams, dropPath, type BlockConfig } from './block.js';
+export { attention, attentionProbabilities, scaledDotProductAttention } from './attention.js';
+export { block, addBlockParams, dropPath, type BlockConfig, type BlockRunOptions } from './block.js';

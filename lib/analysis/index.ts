@@ -1,0 +1,5 @@
+export * from './attention-metrics.js';
+export { encoderAttention, patchGeometry, type InspectedModel } from './capture.js';
+export { AttentionAccumulator, faceMaps, MAP_KIND_TEXT, type AttentionSummary, type FaceMap, type MapKind } from './summary.js';
+export { analysisSectionHtml, attentionDistanceChart, attentionOverlay, klDivergenceChart, renderAnalysisHtml, renderAnalysisMarkdown, ANALYSIS_CSS } from './figures.js';
+export { analyzeCheckpoint, checkpointKind, type AnalyzeCheckpointOptions, type CheckpointKind } from './analyze.js';
