@@ -174,8 +174,12 @@ export async function cli(argv: string[]): Promise<number> {
   }
 }
 
-if (require.main === module || process.argv[1]?.endsWith('fsfm.cjs')) {
-  cli(process.argv.slice(2)).then(
+/**
+ * Runs the CLI as a program: exit code from cli(), one `fsfm: ...` line on stderr for an error. The bin (cli/fsfm.cjs)
+ * calls this however it was reached (npx, npm exec, node_modules/.bin, a global link), so no path test decides it.
+ */
+export function main(argv: string[] = process.argv.slice(2)): void {
+  cli(argv).then(
     (code) => process.exit(code),
     (err: unknown) => {
       const code = err instanceof CliError ? err.exitCode : 1;
@@ -185,3 +189,6 @@ if (require.main === module || process.argv[1]?.endsWith('fsfm.cjs')) {
     },
   );
 }
+
+// `tsx cli/main.ts ...` (npm run fsfm).
+if (require.main === module) main();
