@@ -2,6 +2,9 @@
  * Typed domain errors. `lib/` throws these; activities map them to Temporal failure types in
  * exactly one place (activities/failures.ts). `retryable: false` marks bad input: retrying cannot help.
  */
+// Strict schemas name unknown keys with a "did you mean" (installed here so every validating module has it).
+import './schema-messages';
+
 export class FsfmError extends Error {
   readonly retryable: boolean;
   constructor(message: string, options: { retryable?: boolean; cause?: unknown } = {}) {

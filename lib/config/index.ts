@@ -41,7 +41,12 @@ export function formatIssues(error: z.ZodError): string {
 /** Validates a workflow input and applies defaults; throws InvalidConfig naming every problem. */
 export function parseWorkflowInput<N extends WorkflowName>(name: N, raw: unknown): z.infer<(typeof WORKFLOW_INPUTS)[N]> {
   const schema = WORKFLOW_INPUTS[name];
-  const r = schema.safeParse(raw ?? {});
+  // Say what is wrong with the whole input before any field: a null or an array is not "dataset: received undefined".
+  if (raw === null || raw === undefined || typeof raw !== 'object' || Array.isArray(raw)) {
+    const got = raw === undefined ? 'nothing' : raw === null ? 'null' : Array.isArray(raw) ? 'an array' : `a ${typeof raw}`;
+    throw new InvalidConfig(`invalid ${name} input: input must be a JSON object, got ${got}`);
+  }
+  const r = schema.safeParse(raw);
   if (!r.success) throw new InvalidConfig(`invalid ${name} input: ${formatIssues(r.error)}`);
   return r.data as z.infer<(typeof WORKFLOW_INPUTS)[N]>;
 }

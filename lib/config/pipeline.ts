@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { storeKeySchema, storeNameSchema } from '../store/keys';
 import { DatasetOptions } from '../datasets/options';
 import { FINETUNE_PRESETS } from '../finetune/options';
 import { PRETRAIN_PRESETS } from '../train/options';
@@ -29,7 +30,7 @@ export type PipelineStage = (typeof stages)[number];
  */
 export const FsfmPipelineInput = z
   .object({
-    runId: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/).optional().describe('names the report: runs/<runId>/; default: the workflow id'),
+    runId: storeNameSchema(100).optional().describe('names the report: runs/<runId>/; default: the workflow id'),
     preset: z.enum(['paper', 'demo']).default('paper').describe('paper: the paper settings; demo: sized for 2 CPU cores'),
     datasets: z
       .object({
@@ -41,7 +42,7 @@ export const FsfmPipelineInput = z
     pretrain: z
       .object({
         config: z.record(z.string(), z.unknown()).default({}),
-        checkpoint: z.string().min(1).optional().describe('use this pretraining checkpoint instead of pretraining'),
+        checkpoint: storeKeySchema.optional().describe('use this pretraining checkpoint instead of pretraining'),
         stepsPerActivity: z.number().int().min(1).default(1000),
         heartbeatTimeoutS: z.number().int().min(5).max(3600).default(300),
       })
@@ -73,9 +74,19 @@ export const FsfmPipelineInput = z
       ['finetune', FinetuneInput, { preset: presetFt, config: withPrepared({ init: { from: 'fsfm', checkpoint: 'runs/placeholder/pretrain' }, ...v.finetune.config }, ['prepared/placeholder']), stepsPerActivity: v.finetune.stepsPerActivity }],
       ['evaluate', EvaluateInput, { model: 'runs/placeholder/finetune', modelName: v.evaluate.modelName, batchSize: v.evaluate.batchSize, testSets: [{ name: 'placeholder', prepared: 'prepared/placeholder' }] }],
     ];
+    // One message per problem: the train set often is a pretrain set too (same name, same prepare), so its problems
+    // would otherwise be reported once per use.
+    const seen = new Set<string>();
     for (const [where, schema, value] of checks) {
       const r = schema.safeParse(value);
-      if (!r.success) for (const issue of r.error.issues) ctx.addIssue({ code: 'custom', path: [where, ...issue.path.map(String)], message: issue.message });
+      if (r.success) continue;
+      for (const issue of r.error.issues) {
+        const path = [where, ...issue.path.map(String)];
+        const key = JSON.stringify([where.replace(/^datasets\[\d+\] /, 'datasets '), JSON.stringify(value), issue.path, issue.message]);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        ctx.addIssue({ code: 'custom', path, message: issue.message });
+      }
     }
   });
 export type FsfmPipelineInput = z.output<typeof FsfmPipelineInput>;

@@ -7,7 +7,7 @@ export const LABEL_CONVENTION = 'score = P(fake), fake = 1' as const;
 export const TARGET_FPR = 0.01;
 
 /** Bootstrap confidence intervals (percentile method, resampling stratified by class). */
-export const bootstrapOptionsSchema = z.object({
+export const bootstrapOptionsSchema = z.strictObject({
   /** Resamples per interval; 0 turns confidence intervals off. */
   replicates: z.number().int().min(0).max(100_000).default(1000),
   /** Seed of the resampling RNG: equal seeds give equal intervals. */
@@ -18,7 +18,7 @@ export const bootstrapOptionsSchema = z.object({
 export type BootstrapOptions = z.infer<typeof bootstrapOptionsSchema>;
 
 /** Options of `evaluateScores`; defaults follow the paper's evaluation (fsfm-method.md §7). */
-export const evalOptionsSchema = z.object({
+export const evalOptionsSchema = z.strictObject({
   /** Threshold on P(fake) for balanced accuracy: a score >= it is called fake. */
   accuracyThreshold: z.number().min(0).max(1).default(0.5),
   bootstrap: bootstrapOptionsSchema.prefault({}),

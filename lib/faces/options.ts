@@ -6,7 +6,7 @@ export type FacePickPolicy = (typeof FACE_PICK_POLICIES)[number];
 
 export const DEFAULT_PREDICTOR_PATH = '/usr/share/dlib/shape_predictor_68_face_landmarks.dat';
 
-export const faceOptionsSchema = z.object({
+export const faceOptionsSchema = z.strictObject({
   upsample: z
     .number()
     .int()

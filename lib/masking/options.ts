@@ -17,6 +17,7 @@ export const maskingOptionsSchema = z
     patchSizePx: z.number().int().positive().default(16).describe('ViT patch side in pixels'),
     imageSizePx: z.number().int().positive().default(224).describe('input image side in pixels'),
   })
+  .strict()
   .refine((o) => o.imageSizePx % o.patchSizePx === 0, {
     message: 'patchSizePx must divide imageSizePx',
     path: ['patchSizePx'],

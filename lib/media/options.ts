@@ -1,7 +1,7 @@
 /** Options of the media layer (decoding limits). Frame counts per video belong to the prepare stage's options. */
 import { z } from 'zod';
 
-export const MediaOptions = z.object({
+export const MediaOptions = z.strictObject({
   /** ffprobe decodes the whole video to count its frames exactly; a long 1080p video takes tens of seconds. */
   probeTimeoutMs: z.number().int().positive().default(300_000),
   /** readFrames fails when ffmpeg produces no bytes for this long while we wait for the next frame. */

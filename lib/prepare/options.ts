@@ -23,7 +23,7 @@ export const FRAMES_PER_VIDEO: Record<PreparePurpose, { real: number; fake: numb
 
 const frameCount = z.number().int().min(0).max(100_000);
 
-export const prepareOptionsSchema = z.object({
+export const prepareOptionsSchema = z.strictObject({
   purpose: z
     .enum(PREPARE_PURPOSES)
     .default('finetune')
