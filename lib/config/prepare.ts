@@ -1,18 +1,18 @@
 import { z } from 'zod';
+import { storeKeySchema } from '../store/keys';
 import { DatasetOptions } from '../datasets/options';
 import { prepareOptionsSchema } from '../prepare/options';
 
-const storePrefix = z.string().regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, 'a relative store path like prepared/ffpp');
 
 /** Input of the PrepareDataset workflow: a dataset folder in, training-ready faces (crops, landmarks, maps, shards) out. */
 export const PrepareDatasetInput = z
   .object({
     dataset: DatasetOptions.describe('the dataset folder (as the workers see it) and how to read it'),
     prepare: prepareOptionsSchema.prefault({}).describe('frame sampling, face crop, region maps, shards'),
-    outputPrefix: storePrefix.optional().describe('store prefix of the prepared set; default prepared/<stage key>'),
+    outputPrefix: storeKeySchema.optional().describe('store prefix of the prepared set; default prepared/<stage key>'),
     parallelism: z.number().int().min(1).max(256).default(4).describe('work units (videos, or batches of images) in flight across all workers'),
     imagesPerUnit: z.number().int().min(1).max(4096).default(64).describe('image rows handled by one activity'),
-    maxVideos: z.number().int().min(1).optional().describe('cap on the rows prepared (first N in manifest order), for trials'),
+    maxVideos: z.number().int().min(1).optional().describe('for trials: at most N rows of each class (real, fake) in each split, picked deterministically by row id hash'),
     force: z.boolean().default(false).describe('prepare again even where committed outputs exist'),
     unitsPerRun: z.number().int().min(1).max(10_000).default(400).describe('units per workflow run before it continues as new (keeps history small)'),
   })

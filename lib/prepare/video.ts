@@ -143,6 +143,28 @@ export function selectRows<R extends Pick<ManifestRow, 'label' | 'kind'>>(rows: 
 }
 
 /**
+ * At most `maxVideos` rows of each class in each split (a trial-sized set that still has reals and fakes in every
+ * split), chosen by the sha256 of the row id: deterministic, independent of manifest order (which for FF++ lists all
+ * fakes before the reals), spread over methods and identities, and stable when rows are added. Kept rows stay in
+ * their manifest order.
+ */
+export function capRows<R extends Pick<ManifestRow, 'id' | 'label' | 'split'>>(rows: readonly R[], maxVideos: number): R[] {
+  const rank = (r: R) => sha256Hex(r.id);
+  const groups = new Map<string, Array<{ r: R; rank: string }>>();
+  for (const r of rows) {
+    const g = `${r.split}\t${r.label}`;
+    if (!groups.has(g)) groups.set(g, []);
+    groups.get(g)!.push({ r, rank: rank(r) });
+  }
+  const keep = new Set<R>();
+  for (const members of groups.values()) {
+    members.sort((a, b) => (a.rank < b.rank ? -1 : a.rank > b.rank ? 1 : 0));
+    for (const m of members.slice(0, maxVideos)) keep.add(m.r);
+  }
+  return rows.filter((r) => keep.has(r));
+}
+
+/**
  * True for failures that belong to one video and should be recorded in the summary while the stage goes on:
  * CorruptVideo, NoFaceFound and InvalidPath (the row's file is missing or unreadable). Everything else is either
  * retryable (TransientError, store/network errors: `retryable`) or a setup problem that would fail every video

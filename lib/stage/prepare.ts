@@ -11,7 +11,7 @@ import type { PrepareDatasetInput, PrepareDatasetResult } from '../config/prepar
 import { FsfmError, InvalidConfig } from '../errors';
 import { PREPARE_CODE_VERSION } from '../prepare/keys';
 import { parsePrepareOptions, type PrepareOptions } from '../prepare/options';
-import { isPerVideoFailure, prepareVideo, selectRows } from '../prepare/video';
+import { capRows, isPerVideoFailure, prepareVideo, selectRows } from '../prepare/video';
 import { packShards, SUMMARY_NAME, type PackVideo, type PreparedMeta, type PreparedSummary } from '../prepare/pack';
 import { joinKey, readMember, readSet, SetWriter, type ArtifactStore, type SetManifest } from '../store';
 import { stageKey } from './keys';
@@ -60,7 +60,7 @@ export async function planPrepare(input: PrepareDatasetInput, store: ArtifactSto
   const datasetRoot = path.resolve(input.dataset.root);
   const manifest = await buildManifest(input.dataset);
   let rows = selectRows(manifest.rows, options);
-  if (input.maxVideos !== undefined) rows = rows.slice(0, input.maxVideos);
+  if (input.maxVideos !== undefined) rows = capRows(rows, input.maxVideos);
   if (rows.length === 0) throw new InvalidConfig(`dataset ${manifest.dataset} at ${datasetRoot} has no rows to prepare for purpose ${options.purpose}`);
   // Cheap digest of the inputs: each file's path, size and mtime (content hashes are taken per video later).
   const fileDigest = crypto.createHash('sha256');
