@@ -1,8 +1,9 @@
 import { z } from 'zod';
+import { storeKeySchema, storeNameSchema } from '../store/keys';
 import { FINETUNE_PRESETS, finetunePreset } from '../finetune/options';
 import { trainingInput } from './training-input';
 
-const runId = z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'letters, digits, . _ - (at most 128)');
+const runId = storeNameSchema(128);
 
 /**
  * Input of the Finetune workflow: the paper's DfD recipe (`paper`), DiFF's (`diff`) or the 2-core `demo`, with
@@ -57,12 +58,12 @@ const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, dig
 export const EvaluateInput = z
   .object({
     runId: runId.optional().describe('outputs go to runs/<runId>/eval/<testSet>/ and runs/<runId>/report.{md,html}; default: the workflow id'),
-    model: z.string().min(1).describe('a finetuned model: runs/<id>/finetune/best/<step> (a Finetune result\'s bestKey), a checkpoint, or runs/<id>/finetune'),
+    model: storeKeySchema.describe('a finetuned model: runs/<id>/finetune/best/<step> (a Finetune result\'s bestKey), a checkpoint, or runs/<id>/finetune'),
     modelName: z.string().min(1).max(64).default('FSFM').describe('the row name in the report table'),
     selection: z.enum(['source-val-loss', 'target']).default('source-val-loss').describe('how the model was selected, stated in the report'),
     task: z.enum(['deepfake', 'fas']).default('deepfake'),
     testSets: z
-      .array(z.object({ name, prepared: z.string().min(1).describe('a prepared face set (PrepareDataset result prefix)'), split: z.string().min(1).optional().describe('only faces of this split; default all') }).strict())
+      .array(z.object({ name, prepared: storeKeySchema.describe('a prepared face set (PrepareDataset result prefix)'), split: z.string().min(1).optional().describe('only faces of this split; default all') }).strict())
       .min(1)
       .refine((sets) => new Set(sets.map((s) => s.name)).size === sets.length, 'test set names must be unique'),
     batchSize: z.number().int().min(1).max(1024).default(16),

@@ -1,12 +1,11 @@
 import { z } from 'zod';
+import { storeKeySchema } from '../store/keys';
 
 /** Input of the ProbeVideos workflow: probe every file under a folder on the worker's filesystem. */
 export const ProbeVideosInput = z
   .object({
     videosDir: z.string().min(1).describe('Folder of videos, as the worker sees it (absolute, or relative to the worker\'s working directory)'),
-    outputPrefix: z
-      .string()
-      .regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, 'a relative store path like probes/my-videos')
+    outputPrefix: storeKeySchema
       .optional()
       .describe('Store prefix for the manifest; default probes/<workflow id>'),
     recursive: z.boolean().default(true).describe('Descend into sub-folders'),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { storeNameSchema } from '../store/keys';
 
-const runId = z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'letters, digits, . _ - (at most 128)');
+const runId = storeNameSchema(128);
 
 /**
  * The input shape Pretrain and Finetune share: a named preset plus overrides, resolved by `resolve` (the stage's

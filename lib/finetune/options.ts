@@ -5,6 +5,7 @@
  * lib/config composes these.
  */
 import { z } from 'zod';
+import { storeKeySchema } from '../store/keys.js';
 import { InvalidConfig } from '../errors.js';
 import { classifierOptionsSchema, type HeadKind } from '../model/heads-options.js';
 import { resolveArch } from '../model/model.js';
@@ -110,19 +111,16 @@ export const finetuneInitSchema = z.discriminatedUnion('from', [
   z
     .object({
       from: z.literal('fsfm'),
-      checkpoint: z
-        .string()
-        .min(1)
-        .describe('store prefix of a pretraining checkpoint set (runs/<id>/pretrain/ckpt/<step>) or of a pretraining run (its latest.json is followed)'),
+      checkpoint: storeKeySchema.describe('store prefix of a pretraining checkpoint set (runs/<id>/pretrain/ckpt/<step>) or of a pretraining run (its latest.json is followed)'),
       branch: z.enum(['online', 'target']).default('online').describe("which network's encoder; the reference finetunes from checkpoint-*.pth, the online model"),
     })
     .strict(),
   z.object({ from: z.literal('scratch') }).strict(),
-  z.object({ from: z.literal('safetensors'), key: z.string().min(1).describe('store key of an encoder in timm names/layouts (exportEncoderSafetensors)') }).strict(),
+  z.object({ from: z.literal('safetensors'), key: storeKeySchema.describe('store key of an encoder in timm names/layouts (exportEncoderSafetensors)') }).strict(),
   z
     .object({
       from: z.literal('pth'),
-      key: z.string().min(1).describe("store key of a torch.save checkpoint (the reference's checkpoint-*.pth)"),
+      key: storeKeySchema.describe("store key of a torch.save checkpoint (the reference's checkpoint-*.pth)"),
       entry: z.string().min(1).default('model').describe('the state_dict entry of the checkpoint'),
     })
     .strict(),
@@ -130,7 +128,7 @@ export const finetuneInitSchema = z.discriminatedUnion('from', [
 
 export const finetuneDataSchema = z
   .object({
-    prepared: z.array(z.string().min(1)).default([]).describe('store prefixes of prepared face-shard sets (lib/prepare); several are concatenated'),
+    prepared: z.array(storeKeySchema).default([]).describe('store prefixes of prepared face-shard sets (lib/prepare); several are concatenated'),
     trainSplit: z.string().min(1).default('train'),
     valSplit: z.string().min(1).nullable().default('val').describe('faces scored for the validation loss after every epoch; null: no validation'),
     sampling: z

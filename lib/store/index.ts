@@ -1,10 +1,12 @@
 import path from 'node:path';
 import { InvalidConfig } from '../errors';
 import { FileStore } from './file-store';
+import { userKeyProblem } from './keys';
 import { S3Store, s3OptionsFromEnv } from './s3-store';
 import type { ArtifactStore } from './types';
 
 export * from './types';
+export * from './keys';
 export * from './sets';
 export { FileStore } from './file-store';
 export { S3Store, s3OptionsFromEnv } from './s3-store';
@@ -29,7 +31,12 @@ export function openStore(uri: string = defaultStoreUri(), env: NodeJS.ProcessEn
     const [bucket, ...prefix] = rest.split('/');
     if (!bucket) throw new InvalidConfig(`store URI ${uri} names no bucket`);
     if (/[@:]/.test(bucket)) throw new InvalidConfig(`store URI must not carry credentials or ports; set them in the environment (AWS_ACCESS_KEY_ID, FSFM_S3_ENDPOINT)`);
-    return new S3Store(s3OptionsFromEnv(bucket, prefix.join('/'), env));
+    const key = prefix.join('/').replace(/\/$/, '');
+    if (key) {
+      const problem = userKeyProblem(key);
+      if (problem) throw new InvalidConfig(`store URI ${uri}: the prefix ${JSON.stringify(key)} ${problem}`);
+    }
+    return new S3Store(s3OptionsFromEnv(bucket, key, env));
   }
   throw new InvalidConfig(`unsupported store URI ${JSON.stringify(uri)}: use file://DIR or s3://bucket/prefix`);
 }

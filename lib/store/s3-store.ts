@@ -14,6 +14,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { FsfmError, IntegrityError, NotFound, TransientError } from '../errors';
 import { verify } from './file-store';
 import { sha256Hex, spoolToFile, toBuffer } from './hashing';
+import { checkUserKey } from './keys';
 import { checkKey, type ArtifactStore, type Body, type ObjectInfo } from './types';
 
 /** Objects up to this size go in one PUT; larger ones and all streams go multipart. */
@@ -47,7 +48,8 @@ export class S3Store implements ArtifactStore {
 
   constructor(opts: S3StoreOptions) {
     this.bucket = opts.bucket;
-    this.prefix = opts.prefix.split('/').filter(Boolean).join('/');
+    this.prefix = opts.prefix.replace(/\/+$/, '');
+    if (this.prefix) checkUserKey(this.prefix, `S3 store prefix (bucket ${opts.bucket})`);
     this.uri = `s3://${this.bucket}${this.prefix ? `/${this.prefix}` : ''}`;
     this.client = new S3Client({
       region: opts.region ?? 'us-east-1',

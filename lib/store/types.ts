@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { InvalidStoreKey } from './keys';
 
 export interface ObjectInfo {
   key: string;
@@ -29,12 +30,16 @@ export interface ArtifactStore {
   delete(key: string): Promise<void>;
 }
 
-/** Keys are POSIX-style relative paths: no leading '/', no '.' or '..' segments, no empty segments. */
+/**
+ * Keys are POSIX-style relative paths: no leading '/', no '.' or '..' segments, no empty segments. A bad key is
+ * InvalidStoreKey (non-retryable: no retry can make it name an object). User-given keys are held to the stricter
+ * rule of ./keys at input validation.
+ */
 export function checkKey(key: string): string {
-  if (typeof key !== 'string' || key.length === 0 || key.length > 1024) throw new TypeError(`invalid store key: ${JSON.stringify(key)}`);
+  if (typeof key !== 'string' || key.length === 0 || key.length > 1024) throw new InvalidStoreKey(`invalid store key: ${JSON.stringify(key)}`);
   const segments = key.split('/');
   if (key.startsWith('/') || segments.some((s) => s === '' || s === '.' || s === '..' || s.startsWith('.fsfm-'))) {
-    throw new TypeError(`invalid store key: ${JSON.stringify(key)} (relative POSIX path, no '.', '..', empty or '.fsfm-' segments)`);
+    throw new InvalidStoreKey(`invalid store key: ${JSON.stringify(key)} (relative POSIX path, no '.', '..', empty or '.fsfm-' segments)`);
   }
   return key;
 }

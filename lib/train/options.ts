@@ -4,6 +4,7 @@
  * also lets the masking geometry follow the model when it is not given.
  */
 import { z } from 'zod';
+import { storeKeySchema } from '../store/keys.js';
 import { InvalidConfig } from '../errors.js';
 import { maskingOptionsSchema } from '../masking/options.js';
 import { resolveArch } from '../model/model.js';
@@ -23,7 +24,7 @@ export const normalizationSchema = z.union([
 export const pretrainDataSchema = z
   .object({
     prepared: z
-      .array(z.string().min(1))
+      .array(storeKeySchema)
       .default([])
       .describe('store prefixes of prepared face-shard sets (lib/prepare); several are concatenated'),
     splits: z
