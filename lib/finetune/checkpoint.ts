@@ -16,6 +16,7 @@
  * when a checkpoint that no longer refers to them is committed, so a resumed run always finds the one its state
  * names; selections made after the checkpoint it resumes from are deleted at resume.
  */
+import type { EncoderArch } from '../model/presets.js';
 import * as tf from '@tensorflow/tfjs';
 import { IntegrityError, InvalidConfig, NotFound } from '../errors.js';
 import { ClassifierModel } from '../model/heads.js';
@@ -65,6 +66,8 @@ export interface SelectedModelRef {
 export interface ClassifierInputSpec {
   task: FinetuneTask;
   model: ClassifierOptions;
+  /** The resolved encoder the weights belong to (absent in sets made before it was recorded). */
+  arch?: EncoderArch;
   imageSizePx: number;
   normalization: { mean: [number, number, number]; std: [number, number, number] };
   /** dfd: resize the shorter side to ⌊size / cropPct⌋ then centre crop (evalTransform); fas: plain resize. */
@@ -262,7 +265,8 @@ export async function loadClassifier(
   }
   const input = manifest.meta.input;
   const weights = await readTensors(store, manifest, 'model');
-  const model = new ClassifierModel(input.model);
+  // Built as recorded: a preset whose definition changed since (ViT-S heads) must not reinterpret old weights.
+  const model = new ClassifierModel(input.arch ? { ...input.model, arch: { ...input.model.arch, ...input.arch } } : input.model);
   const tensors = toTensors(weights);
   try {
     model.loadWeights(tensors);

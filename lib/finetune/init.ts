@@ -10,13 +10,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidConfig, NotFound } from '../errors.js';
 import { type EncoderLoadReport, ClassifierModel } from '../model/heads.js';
-import { resolveArch } from '../model/model.js';
-import type { FsfmArch } from '../model/presets.js';
+import { archFromMetadata, assertSameArch, ENCODER_ARCH_FIELDS, encoderArch, type FsfmArch, resolveArch } from '../model/presets.js';
 import { readMember, readSet } from '../store/sets.js';
 import { joinKey, type ArtifactStore } from '../store/types.js';
 import { CHECKPOINT_KIND, type TrainState } from '../train/checkpoint.js';
 import { decodeSafetensors } from '../train/interop/safetensors.js';
-import { openTorchCheckpoint } from '../train/interop/torch.js';
+import { openTorchCheckpoint, torchCheckpointArch } from '../train/interop/torch.js';
 import { decodeTensors, type NamedArray, type TensorIndex } from '../train/tensor-file.js';
 import { toTensors } from './checkpoint.js';
 import type { FinetuneConfig } from './options.js';
@@ -32,9 +31,6 @@ export interface InitialModel {
   source: string | null;
 }
 
-/** Encoder fields that must agree between a pretrained network and the classifier. */
-const ENCODER_FIELDS = ['imageSizePx', 'patchSizePx', 'embedDim', 'depth', 'numHeads', 'mlpRatio'] as const;
-
 export async function buildInitialModel(config: FinetuneConfig, store: ArtifactStore): Promise<InitialModel> {
   const init = config.init;
   let pretrainStats: { mean: Rgb; std: Rgb } | null = null;
@@ -46,14 +42,17 @@ export async function buildInitialModel(config: FinetuneConfig, store: ArtifactS
       break;
     case 'fsfm': {
       const ckpt = await readPretrainEncoder(store, init.checkpoint, init.branch);
-      assertSameEncoder(resolveArch(config.model), ckpt.arch, ckpt.prefix);
+      assertSameArch(encoderArch(resolveArch(config.model)), encoderArch(ckpt.arch), { model: 'the finetuning model', source: `the pretraining checkpoint ${ckpt.prefix}` });
       weights = ckpt.weights;
       pretrainStats = { mean: [...ckpt.normalization.mean] as Rgb, std: [...ckpt.normalization.std] as Rgb };
       source = ckpt.prefix;
       break;
     }
     case 'safetensors': {
-      weights = decodeSafetensors(await getObject(store, init.key)).tensors;
+      const file = decodeSafetensors(await getObject(store, init.key));
+      const recorded = archFromMetadata(file.metadata);
+      if (recorded) assertSameArch(encoderArch(resolveArch(config.model)), encoderFields(recorded), { model: 'the finetuning model', source: init.key });
+      weights = file.tensors;
       layout = 'torch';
       source = init.key;
       break;
@@ -61,6 +60,8 @@ export async function buildInitialModel(config: FinetuneConfig, store: ArtifactS
     case 'pth': {
       const ckpt = await openTorchCheckpoint(await getObject(store, init.key));
       try {
+        const recorded = torchCheckpointArch(ckpt.root);
+        if (recorded) assertSameArch(encoderArch(resolveArch(config.model)), recorded, { model: 'the finetuning model', source: `${init.key} (args.model)` });
         weights = await ckpt.stateDict(init.entry);
       } finally {
         await ckpt.close();
@@ -126,13 +127,10 @@ export async function readPretrainEncoder(
   const state = JSON.parse((await readMember(store, manifest, 'state.json')).toString('utf8')) as TrainState;
   const index = JSON.parse((await readMember(store, manifest, `${branch}.index.json`)).toString('utf8')) as TensorIndex;
   const weights = decodeTensors(await readMember(store, manifest, `${branch}.bin`), index);
-  return { prefix: resolved, weights, arch: resolveArch(state.config.model), normalization: state.normalization };
+  // The recorded architecture; older checkpoints only have the config, resolved with today's presets.
+  return { prefix: resolved, weights, arch: state.arch ?? resolveArch(state.config.model), normalization: state.normalization };
 }
 
-function assertSameEncoder(ours: FsfmArch, theirs: FsfmArch, prefix: string): void {
-  const differs = ENCODER_FIELDS.filter((f) => ours[f] !== theirs[f]);
-  if (differs.length) {
-    const show = (a: FsfmArch) => differs.map((f) => `${f} ${a[f]}`).join(', ');
-    throw new InvalidConfig(`the pretraining checkpoint ${prefix} has ${show(theirs)}; the finetuning model has ${show(ours)} (set model.preset/arch to match)`);
-  }
+function encoderFields(arch: Partial<FsfmArch>): Partial<FsfmArch> {
+  return Object.fromEntries(ENCODER_ARCH_FIELDS.filter((f) => arch[f] !== undefined).map((f) => [f, arch[f]]));
 }

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { storeKeySchema } from '../store/keys.js';
 import { InvalidConfig } from '../errors.js';
 import { classifierOptionsSchema, type HeadKind } from '../model/heads-options.js';
-import { resolveArch } from '../model/model.js';
+import { resolveArch } from '../model/presets.js';
 import { tensorOptionsSchema } from '../tensor/options.js';
 import { RAND_AUGMENT_OPS } from './rand-augment.js';
 

@@ -17,6 +17,7 @@
  * from TensorFlow.js's unseeded global RNG: drop path (model.dropPathRate, 0.1 for dfd) and the FAS head's dropout.
  * With those at 0 a resumed run ends with bit-identical weights; with them on it is statistically the same run.
  */
+import { assertSameArch, encoderArch, type FsfmArch } from '../model/presets.js';
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
 import { InvalidConfig } from '../errors.js';
@@ -142,6 +143,9 @@ export async function runFinetuning(opts: RunFinetuningOptions): Promise<Finetun
         throw new InvalidConfig(`run ${runId} was trained on other faces (${d.train} train / ${d.val} val, now ${dataId.train} / ${dataId.val}); use a new run id`);
       }
       model = new ClassifierModel(config.model);
+      if (resume.state.input.arch) {
+        assertSameArch(encoderArch(model.arch), resume.state.input.arch, { model: `the model of run ${runId}`, source: `checkpoint ${resume.prefix}` });
+      }
       const tensors = toTensors(resume.model);
       try {
         model.loadWeights(tensors);
@@ -153,7 +157,7 @@ export async function runFinetuning(opts: RunFinetuningOptions): Promise<Finetun
     } else {
       const initial = await buildInitialModel(config, store);
       model = initial.model;
-      input = inputSpec(config, model.arch.imageSizePx, initial.normalization);
+      input = inputSpec(config, model.arch, initial.normalization);
       initInfo = { from: config.init.from, source: initial.source, loaded: initial.report?.loaded.length ?? 0, missing: initial.report?.missing ?? [] };
       log(
         `[finetune] ${runId}: ${trainRefs.length} train / ${valRefs.length} val faces; init ${config.init.from}${initial.source ? ` from ${initial.source}` : ''}` +
@@ -446,11 +450,12 @@ function decayGroups(params: NamedVariable[]): { decay: NamedVariable[]; noDecay
   return { decay, noDecay };
 }
 
-function inputSpec(config: FinetuneConfig, imageSizePx: number, normalization: ClassifierInputSpec['normalization']): ClassifierInputSpec {
+function inputSpec(config: FinetuneConfig, arch: FsfmArch, normalization: ClassifierInputSpec['normalization']): ClassifierInputSpec {
   return {
     task: config.task,
     model: config.model,
-    imageSizePx,
+    arch: encoderArch(arch),
+    imageSizePx: arch.imageSizePx,
     normalization,
     evalTransform: config.task === 'fas' ? { kind: 'fas' } : { kind: 'dfd', cropPct: config.augment.evalCropPct },
   };

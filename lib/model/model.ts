@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { copyOnlineToTarget, emaMomentum, emaSharedNames, emaUpdate } from './ema.js';
 import { type FsfmBatch, type FsfmLosses, FsfmNetwork, forwardLosses } from './fsfm.js';
 import { type ModelOptions, type ModelOptionsInput, modelOptionsSchema } from './options.js';
-import { FSFM_PRESETS, type FsfmArch, type FsfmPresetName, validateArch } from './presets.js';
+import { type FsfmArch, resolveArch } from './presets.js';
 import { tidyObject } from './ops.js';
 import type { ParamSpec } from './params.js';
 
@@ -30,10 +30,7 @@ export interface LossValues {
   lCl: number;
 }
 
-export function resolveArch(options: Pick<ModelOptions, 'preset' | 'arch'>): FsfmArch {
-  const base = FSFM_PRESETS[options.preset as FsfmPresetName];
-  return validateArch({ ...base, ...options.arch });
-}
+export { resolveArch };
 
 export class FsfmModel {
   readonly options: ModelOptions;

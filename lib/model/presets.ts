@@ -36,8 +36,11 @@ export const FSFM_PRESETS = {
     decoderEmbedDim: 256, decoderDepth: 4, decoderNumHeads: 8, repDecoderDepth: 2, repDecoderNumHeads: 3,
     mlpRatio: 4, normEps: 1e-6, projectionHiddenDim: 1024, projectionDim: 256,
   },
-  /** ViT-S/16. Heads 6 per the method notes (timm's ViT-S); the reference's small factory uses 12. */
-  small: { imageSizePx: 224, patchSizePx: 16, embedDim: 384, depth: 12, numHeads: 6, ...paperDecoders, ...paperHeads },
+  /**
+   * ViT-S/16 as the reference builds it (models_fsfm.fsfm_vit_small_patch16 and models_vit.vit_small_patch16,
+   * "ViT-small in MoCo v3/DINO"): 12 heads of width 32, not timm's 6. The released FS-VFM ViT-S weights use 12.
+   */
+  small: { imageSizePx: 224, patchSizePx: 16, embedDim: 384, depth: 12, numHeads: 12, ...paperDecoders, ...paperHeads },
   base: { imageSizePx: 224, patchSizePx: 16, embedDim: 768, depth: 12, numHeads: 12, ...paperDecoders, ...paperHeads },
   large: { imageSizePx: 224, patchSizePx: 16, embedDim: 1024, depth: 24, numHeads: 16, ...paperDecoders, ...paperHeads },
   /**
@@ -77,4 +80,86 @@ export function validateArch(arch: FsfmArch): FsfmArch {
   if (arch.embedDim % 4 !== 0 || arch.decoderEmbedDim % 4 !== 0) problems.push('widths must be divisible by 4 (sin-cos embedding)');
   if (problems.length) throw new InvalidConfig(`invalid model architecture: ${problems.join('; ')}`);
   return arch;
+}
+
+/** A preset with per-field overrides, validated (no TF.js here: lib/config and the CLI resolve architectures too). */
+export function resolveArch(options: { preset: string; arch?: Partial<FsfmArch> }): FsfmArch {
+  const base = (FSFM_PRESETS as Record<string, FsfmArch>)[options.preset];
+  if (!base) throw new InvalidConfig(`unknown model preset ${JSON.stringify(options.preset)}; one of: ${FSFM_PRESET_NAMES.join(', ')}`);
+  return validateArch({ ...base, ...options.arch });
+}
+
+/**
+ * The fields that decide what an encoder computes. Weights alone cannot tell them apart: 6 and 12 heads over
+ * 384 channels have the same shapes, so a checkpoint records them and loading checks them.
+ */
+export const ENCODER_ARCH_FIELDS = ['imageSizePx', 'patchSizePx', 'embedDim', 'depth', 'numHeads', 'mlpRatio'] as const;
+export type EncoderArch = Pick<FsfmArch, (typeof ENCODER_ARCH_FIELDS)[number]>;
+
+export function encoderArch(arch: FsfmArch): EncoderArch {
+  return Object.fromEntries(ENCODER_ARCH_FIELDS.map((f) => [f, arch[f]])) as EncoderArch;
+}
+
+/** "ViT 384 wide, 12 blocks, 12 heads, MLP ×4, patch 16 at 224 px" (only the fields known). */
+export function describeEncoder(a: Partial<EncoderArch>): string {
+  const parts = [
+    a.embedDim !== undefined ? `${a.embedDim} wide` : null,
+    a.depth !== undefined ? `${a.depth} blocks` : null,
+    a.numHeads !== undefined ? `${a.numHeads} heads` : null,
+    a.mlpRatio !== undefined ? `MLP ×${a.mlpRatio}` : null,
+    a.patchSizePx !== undefined ? `patch ${a.patchSizePx}` : null,
+    a.imageSizePx !== undefined ? `at ${a.imageSizePx} px` : null,
+  ].filter((x) => x !== null);
+  return `ViT ${parts.join(', ')}`;
+}
+
+/**
+ * Fails (InvalidConfig, naming both architectures) when weights recorded as `found` are loaded into a model built
+ * as `expected`. Only the fields both sides know are compared (a reference .pth names its encoder, not its decoders).
+ */
+export function assertSameArch(expected: Partial<FsfmArch>, found: Partial<FsfmArch>, names: { model: string; source: string }): void {
+  const keys = Object.keys(found) as (keyof FsfmArch)[];
+  const differs = keys.filter((f) => expected[f] !== undefined && found[f] !== undefined && found[f] !== expected[f]);
+  if (!differs.length) return;
+  throw new InvalidConfig(
+    `${names.source} holds a ${describeEncoder(found)} model but ${names.model} is a ${describeEncoder(expected)} ` +
+      `(${differs.map((f) => `${f} ${found[f]} vs ${expected[f]}`).join(', ')}); set model.preset/arch to match the weights`,
+  );
+}
+
+const REFERENCE_SIZES: Record<string, Pick<FsfmArch, 'embedDim' | 'depth' | 'numHeads'>> = {
+  small: { embedDim: 384, depth: 12, numHeads: 12 },
+  base: { embedDim: 768, depth: 12, numHeads: 12 },
+  large: { embedDim: 1024, depth: 24, numHeads: 16 },
+  huge: { embedDim: 1280, depth: 32, numHeads: 16 },
+};
+
+/**
+ * The encoder of a reference model name (`args.model` of its .pth checkpoints: fsfm_vit_base_patch16,
+ * vit_small_patch16, fsfm_vit_large_patch16_dec512d8b, …) and `args.input_size`; null for a name it does not know.
+ */
+export function referenceEncoderArch(modelName: string, inputSizePx?: number): Partial<EncoderArch> | null {
+  const m = /vit_(small|base|large|huge)_patch(\d+)/.exec(modelName);
+  if (!m) return null;
+  const arch: Partial<EncoderArch> = { ...REFERENCE_SIZES[m[1]], patchSizePx: Number(m[2]), mlpRatio: 4 };
+  if (inputSizePx !== undefined) arch.imageSizePx = inputSizePx;
+  return arch;
+}
+
+/** The architecture as recorded in safetensors metadata (string values only). */
+export const ARCH_METADATA_KEY = 'fsfm_arch';
+
+export function archMetadata(arch: FsfmArch): Record<string, string> {
+  return { [ARCH_METADATA_KEY]: JSON.stringify(arch) };
+}
+
+export function archFromMetadata(metadata: Record<string, string>): Partial<FsfmArch> | null {
+  const raw = metadata[ARCH_METADATA_KEY];
+  if (raw === undefined) return null;
+  try {
+    const v = JSON.parse(raw) as unknown;
+    return v && typeof v === 'object' ? (v as Partial<FsfmArch>) : null;
+  } catch {
+    throw new InvalidConfig(`safetensors metadata ${ARCH_METADATA_KEY} is not JSON: ${raw.slice(0, 80)}`);
+  }
 }

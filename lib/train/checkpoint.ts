@@ -15,6 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import { IntegrityError, InvalidConfig } from '../errors.js';
 import type { RngState } from '../masking/rng.js';
 import type { FsfmModel, LossValues } from '../model/model.js';
+import type { FsfmArch } from '../model/presets.js';
 import { readMember, readSet, SetWriter, type SetManifest } from '../store/sets.js';
 import type { ArtifactStore } from '../store/types.js';
 import { listStepSets, pruneStepSets, stepSetPrefix } from './checkpoint-sets.js';
@@ -57,6 +58,8 @@ export interface TrainState {
   normalization: ChannelStats;
   data: DataIndex;
   config: PretrainConfig;
+  /** The resolved architecture (presets may change between versions; absent in checkpoints made before it was recorded). */
+  arch?: FsfmArch;
   skippedBatches: number;
   lastLosses: LossValues | null;
   backend: string;

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { storeKeySchema } from '../store/keys.js';
 import { InvalidConfig } from '../errors.js';
 import { maskingOptionsSchema } from '../masking/options.js';
-import { resolveArch } from '../model/model.js';
+import { resolveArch } from '../model/presets.js';
 import { modelOptionsSchema } from '../model/options.js';
 import { tensorOptionsSchema } from '../tensor/options.js';
 

@@ -18,6 +18,7 @@ import { InvalidConfig } from '../errors.js';
 import { Masker } from '../masking/masker.js';
 import { Rng } from '../masking/rng.js';
 import { FsfmModel, type LossValues } from '../model/model.js';
+import { assertSameArch, type FsfmArch } from '../model/presets.js';
 import type { ArtifactStore } from '../store/types.js';
 import { initBackend } from '../tensor/backend.js';
 import { AdamW } from './adamw.js';
@@ -120,6 +121,9 @@ export async function runPretraining(opts: RunPretrainingOptions): Promise<Pretr
     let checkpointKey: string | null = null;
     let checkpointStep = -1;
     if (resume) {
+      if (resume.state.arch) {
+        assertSameArch(model.arch, resume.state.arch, { model: `the model of run ${runId}`, source: `checkpoint ${resume.prefix}` });
+      }
       loadModelWeights(model, resume);
       adamw.loadState(resume.optimizer);
       step = resume.state.step;
@@ -160,7 +164,7 @@ export async function runPretraining(opts: RunPretrainingOptions): Promise<Pretr
       const contents: CheckpointContents = {
         ...modelWeights(model),
         optimizer: adamw.state(),
-        state: trainState({ config, plan, step, maskRng, index, normalization, skippedBatches, lastLosses, backend: backend.backend, trainMs }),
+        state: trainState({ config, arch: model.arch, plan, step, maskRng, index, normalization, skippedBatches, lastLosses, backend: backend.backend, trainMs }),
       };
       const { prefix } = await writeCheckpoint(store, runId, contents, { keepLast: config.keepLastCheckpoints });
       checkpointKey = prefix;
@@ -290,6 +294,7 @@ export function lossVerdict(losses: LossValues): 'ok' | 'skip' | 'diverged' {
 
 function trainState(s: {
   config: PretrainConfig;
+  arch: FsfmArch;
   plan: StepPlan;
   step: number;
   maskRng: Rng;
@@ -312,6 +317,7 @@ function trainState(s: {
     normalization: s.normalization,
     data: s.index,
     config: s.config,
+    arch: s.arch,
     skippedBatches: s.skippedBatches,
     lastLosses: s.lastLosses,
     backend: s.backend,

@@ -10,9 +10,10 @@
  * The reference's checkpoints are dicts { model: state_dict, optimizer, epoch, scaler, args }.
  */
 import { IntegrityError, InvalidConfig } from '../../errors.js';
+import { type EncoderArch, referenceEncoderArch } from '../../model/presets.js';
 import type { NamedArray } from '../tensor-file.js';
 import { decodeFloats, type FloatDtype } from './dtypes.js';
-import { PyGlobal, unpickle } from './pickle.js';
+import { PyGlobal, PyObject, unpickle } from './pickle.js';
 import { bufferAccess, fileAccess, ZipReader } from './zip.js';
 
 export type TorchDtype = FloatDtype | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
@@ -148,6 +149,21 @@ export async function openTorchCheckpoint(source: string | Buffer): Promise<Torc
     await zip.close();
     throw err;
   }
+}
+
+/**
+ * The encoder a reference checkpoint was trained as, from its pickled `args` (argparse.Namespace: `model`, e.g.
+ * fsfm_vit_small_patch16, and `input_size`); null when the checkpoint has no args or names an unknown model.
+ */
+export function torchCheckpointArch(root: unknown): Partial<EncoderArch> | null {
+  if (!(root instanceof Map)) return null;
+  const args = root.get('args');
+  const state = args instanceof PyObject ? args.state : args;
+  if (!(state instanceof Map)) return null;
+  const model = state.get('model');
+  if (typeof model !== 'string') return null;
+  const inputSize = state.get('input_size');
+  return referenceEncoderArch(model, typeof inputSize === 'number' ? inputSize : undefined);
 }
 
 function storageRef(pid: unknown): TorchStorageRef {

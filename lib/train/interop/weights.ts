@@ -10,10 +10,10 @@ import { InvalidConfig } from '../../errors.js';
 import type { FsfmNetwork } from '../../model/fsfm.js';
 import { fromTorchLayout, toTorchLayout } from '../../model/params.js';
 import { sinCosPosEmbed2d } from '../../model/pos-embed.js';
-import { gridSize } from '../../model/presets.js';
+import { archFromMetadata, archMetadata, assertSameArch, ENCODER_ARCH_FIELDS, encoderArch, gridSize } from '../../model/presets.js';
 import type { NamedArray } from '../tensor-file.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
-import { openTorchCheckpoint } from './torch.js';
+import { openTorchCheckpoint, torchCheckpointArch } from './torch.js';
 
 /** Reference buffers (requires_grad=False) that we recompute instead of storing. */
 export const POSITION_BUFFERS = ['pos_embed', 'decoder_pos_embed', 'rep_decoder_pos_embed'] as const;
@@ -46,7 +46,7 @@ export function exportEncoderSafetensors(network: FsfmNetwork, metadata: Record<
       entries.push(['pos_embed', { shape: [1, network.numPatches + 1, embedDim], values: sinCosPosEmbed2d(embedDim, gridSize(network.arch), true) }]);
     }
   }
-  return encodeSafetensors(entries, { format: 'pt', producer: 'fsfm-pipeline', ...metadata });
+  return encodeSafetensors(entries, { format: 'pt', producer: 'fsfm-pipeline', ...archMetadata(network.arch), ...metadata });
 }
 
 export interface ImportReport {
@@ -104,7 +104,12 @@ export function importStateDict(network: FsfmNetwork, dict: ReadonlyMap<string, 
 
 /** Loads encoder weights written by exportEncoderSafetensors (or timm) into a network. */
 export function importEncoderSafetensors(network: FsfmNetwork, file: Buffer, opts: { strict?: boolean } = {}): ImportReport {
-  const { tensors } = decodeSafetensors(file);
+  const { tensors, metadata } = decodeSafetensors(file);
+  const recorded = archFromMetadata(metadata);
+  if (recorded) {
+    const encoder = Object.fromEntries(ENCODER_ARCH_FIELDS.filter((f) => recorded[f] !== undefined).map((f) => [f, recorded[f]]));
+    assertSameArch(encoderArch(network.arch), encoder, { model: 'the model', source: 'the safetensors file' });
+  }
   return importStateDict(network, tensors, { include: isEncoderParam, strict: opts.strict });
 }
 
@@ -120,6 +125,8 @@ export async function importTorchCheckpoint(
 ): Promise<ImportReport> {
   const ckpt = await openTorchCheckpoint(source);
   try {
+    const recorded = torchCheckpointArch(ckpt.root);
+    if (recorded) assertSameArch(encoderArch(network.arch), recorded, { model: 'the model', source: `the checkpoint${typeof source === 'string' ? ` ${source}` : ''} (args.model)` });
     const dict = await ckpt.stateDict(opts.key ?? 'model');
     return importStateDict(network, dict, { include: opts.encoderOnly ? isEncoderParam : undefined, strict: opts.strict });
   } finally {

@@ -11,7 +11,8 @@ import type { ClassifierModel } from '../../../lib/model/heads.js';
 import { FsfmModel } from '../../../lib/model/model.js';
 import { sinCosPosEmbed2d } from '../../../lib/model/pos-embed.js';
 import { AdamW } from '../../../lib/train/adamw.js';
-import { modelWeights, writeCheckpoint } from '../../../lib/train/checkpoint.js';
+import { modelWeights, readCheckpoint, writeCheckpoint } from '../../../lib/train/checkpoint.js';
+import { resolveArch } from '../../../lib/model/presets.js';
 import { exportEncoderSafetensors, torchStateDict } from '../../../lib/train/interop/weights.js';
 import { parsePretrainConfig } from '../../../lib/train/options.js';
 import { Rng } from '../../../lib/masking/rng.js';
@@ -93,9 +94,41 @@ describe('finetuning init', () => {
 
   it('fsfm: a checkpoint of another model size is refused, naming what differs', async () => {
     await expect(buildInitialModel(config({ from: 'fsfm', checkpoint: 'runs/pre/pretrain' }, { model: { arch: { ...TINY_ARCH, depth: 3 } } }), ctx.store)).rejects.toThrow(
-      /depth 2; the finetuning model has depth 3/,
+      /pretraining checkpoint runs\/pre\/pretrain\/ckpt\/000000007 holds a ViT 32 wide, 2 blocks.* but the finetuning model is a ViT 32 wide, 3 blocks.*\(depth 2 vs 3\)/,
     );
     await expect(buildInitialModel(config({ from: 'fsfm', checkpoint: 'runs/none/pretrain' }), ctx.store)).rejects.toThrow(NotFound);
+  });
+
+  it('a checkpoint is read as the architecture it recorded, not as what its preset means today', async () => {
+    // The same config, but the checkpoint was made when the preset had 4 heads (as ViT-S had 6 before it had 12):
+    // every shape fits, the heads do not.
+    const ckpt = await readCheckpoint(ctx.store, 'runs/pre/pretrain/ckpt/000000007');
+    await writeCheckpoint(ctx.store, 'old-preset', { ...ckpt, state: { ...ckpt.state, arch: { ...resolveArch(ckpt.state.config.model), numHeads: 4 } } }, { keepLast: 1 });
+    await expect(buildInitialModel(config({ from: 'fsfm', checkpoint: 'runs/old-preset/pretrain' }), ctx.store)).rejects.toThrow(
+      /holds a ViT 32 wide, 2 blocks, 4 heads.* but the finetuning model is a ViT 32 wide, 2 blocks, 2 heads.*\(numHeads 4 vs 2\)/,
+    );
+    const ok = await buildInitialModel(config({ from: 'fsfm', checkpoint: 'runs/old-preset/pretrain' }, { model: { arch: { ...TINY_ARCH, numHeads: 4 } } }), ctx.store);
+    expect(ok.model.arch.numHeads).toBe(4);
+    ok.model.dispose();
+  });
+
+  it('safetensors and pth: the recorded architecture (metadata, args.model) must match the model', async () => {
+    await ctx.store.put('weights/encoder-arch.safetensors', exportEncoderSafetensors(source.online));
+    await expect(buildInitialModel(config({ from: 'safetensors', key: 'weights/encoder-arch.safetensors' }, { model: { arch: { ...TINY_ARCH, numHeads: 4 } } }), ctx.store)).rejects.toThrow(
+      /weights\/encoder-arch.safetensors holds a ViT 32 wide, 2 blocks, 2 heads.*\(numHeads 2 vs 4\)/,
+    );
+    const storages = new Map<string, Buffer>();
+    const dict: [string, PickleValue][] = [];
+    for (const [i, [name, t]] of [...torchStateDict(source.online)].entries()) {
+      storages.set(String(i), Buffer.from(Float32Array.from(t.values).buffer));
+      const stride = t.shape.map((_, d) => t.shape.slice(d + 1).reduce((a, b) => a * b, 1));
+      dict.push([name, { $tensor: { key: String(i), dtype: 'float32', numel: t.values.length, offset: 0, shape: t.shape, stride } }]);
+    }
+    const args = { $namespace: { model: 'fsfm_vit_small_patch16', input_size: 224 } };
+    await ctx.store.put('weights/vit-s.pth', torchArchive('checkpoint-0', { model: { $ordered: dict }, args }, storages));
+    await expect(buildInitialModel(config({ from: 'pth', key: 'weights/vit-s.pth' }), ctx.store)).rejects.toThrow(
+      /weights\/vit-s.pth \(args.model\) holds a ViT 384 wide, 12 blocks, 12 heads.* but the finetuning model is a ViT 32 wide, 2 blocks, 2 heads/,
+    );
   });
 
   it('safetensors: an exported encoder loads under timm names and layouts, with ImageNet normalisation', async () => {

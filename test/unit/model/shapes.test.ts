@@ -48,9 +48,13 @@ describe('forward shapes of the demo preset (112 px, 8 px patches, 14×14 grid)'
 describe('presets and options', () => {
   it('registry holds tiny/small/base/large/demo with the paper sizes', () => {
     expect(FSFM_PRESET_NAMES).toEqual(['tiny', 'small', 'base', 'large', 'demo']);
-    expect(FSFM_PRESETS.small).toMatchObject({ embedDim: 384, depth: 12, numHeads: 6 });
-    expect(FSFM_PRESETS.base).toMatchObject({ embedDim: 768, depth: 12, numHeads: 12, decoderEmbedDim: 512, decoderDepth: 8, repDecoderDepth: 2, projectionHiddenDim: 4096, projectionDim: 256, normEps: 1e-6 });
-    expect(FSFM_PRESETS.large).toMatchObject({ embedDim: 1024, depth: 24, numHeads: 16 });
+    // The reference's factories (models_fsfm.py fsfm_vit_{small,base,large}_patch16_dec512d8b): ViT-S has 12
+    // heads there (and in models_vit.vit_small_patch16), not timm's 6.
+    const decoders = { decoderEmbedDim: 512, decoderDepth: 8, decoderNumHeads: 16, repDecoderDepth: 2, repDecoderNumHeads: 16 };
+    const common = { imageSizePx: 224, patchSizePx: 16, mlpRatio: 4, normEps: 1e-6, projectionHiddenDim: 4096, projectionDim: 256, ...decoders };
+    expect(FSFM_PRESETS.small).toEqual({ embedDim: 384, depth: 12, numHeads: 12, ...common });
+    expect(FSFM_PRESETS.base).toEqual({ embedDim: 768, depth: 12, numHeads: 12, ...common });
+    expect(FSFM_PRESETS.large).toEqual({ embedDim: 1024, depth: 24, numHeads: 16, ...common });
     for (const name of FSFM_PRESET_NAMES) expect(() => validateArch(FSFM_PRESETS[name])).not.toThrow();
   });
 

@@ -7,7 +7,8 @@ import { FsfmModel } from '../../../lib/model/model.js';
 import { sinCosPosEmbed2d } from '../../../lib/model/pos-embed.js';
 import { PyObject, unpickle } from '../../../lib/train/interop/pickle.js';
 import { decodeSafetensors, encodeSafetensors } from '../../../lib/train/interop/safetensors.js';
-import { openTorchCheckpoint, TorchTensorRef } from '../../../lib/train/interop/torch.js';
+import { openTorchCheckpoint, torchCheckpointArch, TorchTensorRef } from '../../../lib/train/interop/torch.js';
+import { referenceEncoderArch } from '../../../lib/model/presets.js';
 import { exportEncoderSafetensors, importEncoderSafetensors, importTorchCheckpoint, isEncoderParam, torchStateDict } from '../../../lib/train/interop/weights.js';
 import { bufferAccess, ZipReader } from '../../../lib/train/interop/zip.js';
 import { TEST_ARCH, useTestBackend } from '../model/backend-for-tests.js';
@@ -54,6 +55,21 @@ describe('safetensors', () => {
     b.dispose();
   });
 
+  it('records the architecture in the metadata, and refuses weights of another one even when every shape fits', () => {
+    const a = new FsfmModel({ preset: 'demo', arch: TEST_ARCH, seed: 1 });
+    // 4 heads instead of 2 over the same 32 channels: identical weight shapes, a different computation.
+    const b = new FsfmModel({ preset: 'demo', arch: { ...TEST_ARCH, numHeads: 4 }, seed: 2 });
+    const file = exportEncoderSafetensors(a.online);
+    expect(JSON.parse(decodeSafetensors(file).metadata.fsfm_arch)).toEqual(a.arch);
+    expect(() => importEncoderSafetensors(b.online, file)).toThrow(InvalidConfig);
+    expect(() => importEncoderSafetensors(b.online, file)).toThrow(/holds a ViT 32 wide, 2 blocks, 2 heads.*is a ViT 32 wide, 2 blocks, 4 heads.*numHeads 2 vs 4/);
+    // Without the record (timm's own files) the shapes are all there is to check.
+    const { tensors } = decodeSafetensors(file);
+    expect(importEncoderSafetensors(b.online, encodeSafetensors(tensors)).missing).toEqual([]);
+    a.dispose();
+    b.dispose();
+  });
+
   it('reads half and bfloat16 tensors and rejects shape mismatches', () => {
     const f16 = Buffer.alloc(4);
     f16.writeUInt16LE(0x3c00, 0); // 1.0
@@ -79,7 +95,7 @@ describe("the reference's .pth checkpoints", () => {
   });
 
   /** The online state dict of `model` as torch.save would write it, plus views the reader must handle. */
-  function referenceCheckpoint(model: FsfmModel): { file: Buffer; extras: Record<string, number[]> } {
+  function referenceCheckpoint(model: FsfmModel, modelName = 'fsfm_vit_test_patch8'): { file: Buffer; extras: Record<string, number[]> } {
     const storages = new Map<string, Buffer>();
     const dict: [string, PickleValue][] = [];
     const f32 = (values: Float32Array) => Buffer.from(Float32Array.from(values).buffer);
@@ -114,7 +130,7 @@ describe("the reference's .pth checkpoints", () => {
       optimizer: { state: {}, param_groups: [[{ lr: 0.0006, weight_decay: 0.05, params: [0, 1, 2, 3] }]] },
       epoch: 399,
       scaler: { scale: 65536.0, growth_factor: 2.0, _growth_tracker: 1234567 },
-      args: { $namespace: { model: 'fsfm_vit_base_patch16', blr: 0.00015, mask_ratio: 0.75, seed: -1, big: 2 ** 40, norm_pix_loss: true, resume: null } },
+      args: { $namespace: { model: modelName, input_size: 32, blr: 0.00015, mask_ratio: 0.75, seed: -1, big: 2 ** 40, norm_pix_loss: true, resume: null } },
     };
     return {
       file: torchArchive('checkpoint-399', root, storages),
@@ -163,6 +179,19 @@ describe("the reference's .pth checkpoints", () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it("reads the architecture from the checkpoint's args and refuses to load it into another one", async () => {
+    const source = new FsfmModel({ preset: 'demo', arch: TEST_ARCH, seed: 5 });
+    const { file } = referenceCheckpoint(source, 'fsfm_vit_small_patch16');
+    const ckpt = await openTorchCheckpoint(file);
+    // models_fsfm.fsfm_vit_small_patch16: 384 wide, 12 blocks, 12 heads; input_size from args.
+    expect(torchCheckpointArch(ckpt.root)).toEqual({ embedDim: 384, depth: 12, numHeads: 12, patchSizePx: 16, mlpRatio: 4, imageSizePx: 32 });
+    await ckpt.close();
+    expect(referenceEncoderArch('vit_large_patch16')).toEqual({ embedDim: 1024, depth: 24, numHeads: 16, patchSizePx: 16, mlpRatio: 4 });
+    expect(referenceEncoderArch('resnet50')).toBeNull();
+    await expect(importTorchCheckpoint(source.online, file)).rejects.toThrow(/\(args\.model\) holds a ViT 384 wide, 12 blocks, 12 heads.*is a ViT 32 wide, 2 blocks, 2 heads/);
+    source.dispose();
   });
 
   it('refuses a missing parameter unless told not to be strict', async () => {

@@ -208,5 +208,13 @@ describe('runPretraining', () => {
     // Operational knobs may change.
     const r = await runPretraining({ config: tinyConfig({ maxSteps: 2, checkpointEverySteps: 5, data: { prefetchBatches: 0 } }), store: ctx.store, runId: 'r', source });
     expect(r).toMatchObject({ step: 2, resumedFromStep: 1 });
+
+    // Checkpoints record the resolved architecture; one made under another definition of the preset is refused.
+    const ck = await readCheckpoint(ctx.store, r.checkpointKey!);
+    expect(ck.state.arch).toMatchObject({ embedDim: 32, depth: 2, numHeads: 2 });
+    await writeCheckpoint(ctx.store, 'r', { ...ck, state: { ...ck.state, step: 3, arch: { ...ck.state.arch!, numHeads: 4 } } }, { keepLast: 3 });
+    await expect(runPretraining({ config: tinyConfig({ maxSteps: 4 }), store: ctx.store, runId: 'r', source })).rejects.toThrow(
+      /checkpoint runs\/r\/pretrain\/ckpt\/000000003 holds a ViT 32 wide, 2 blocks, 4 heads.* but the model of run r is a ViT 32 wide, 2 blocks, 2 heads/,
+    );
   });
 });
