@@ -2,7 +2,8 @@
  * Activity registry. Activities are thin: validate, call lib/, heartbeat, map errors (activities/failures.ts),
  * and hand back store keys, never bulk data.
  */
-import type { ArtifactStore } from '../lib/store';
+import { Context } from '@temporalio/activity';
+import { onStoreWait, type ArtifactStore } from '../lib/store';
 import { mapFailures } from './failures';
 import { makeEvaluateActivities } from './evaluate';
 import { makePipelineActivities } from './pipeline';
@@ -11,8 +12,24 @@ import { makeProbeActivities } from './probe';
 import { makeTrainActivities } from './train';
 import { validateInput } from './validate';
 
+/**
+ * While an activity waits out a store outage (lib/store/retry.ts), it heartbeats what it waits for, so Temporal
+ * does not take it for a dead worker; the details show in the UI and `fsfm status`.
+ */
+function heartbeatStoreWaits<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  return (...args: A) => {
+    let ctx: Context | undefined;
+    try {
+      ctx = Context.current();
+    } catch {
+      return fn(...args);
+    }
+    return onStoreWait((w) => ctx.heartbeat({ storeWait: w }), () => fn(...args));
+  };
+}
+
 function mapAll<T extends Record<string, (...args: never[]) => Promise<unknown>>>(acts: T): T {
-  return Object.fromEntries(Object.entries(acts).map(([k, fn]) => [k, mapFailures(fn as (...a: unknown[]) => Promise<unknown>)])) as unknown as T;
+  return Object.fromEntries(Object.entries(acts).map(([k, fn]) => [k, mapFailures(heartbeatStoreWaits(fn as (...a: unknown[]) => Promise<unknown>))])) as unknown as T;
 }
 
 /** Activities of the fsfm-cpu queue (and the validation local activity every workflow starts with). */

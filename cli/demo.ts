@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { FsfmPipelineResult } from '../lib/config';
-import { defaultStoreUri, FileStore, openStore } from '../lib/store';
+import { defaultStoreUri, FileStore, openStore, RetryingStore } from '../lib/store';
 import { repoRoot, stateDir } from '../infra/paths';
 import { startTemporal, stopService } from '../infra/services';
 import { generateSampleDataset } from '../samples';
@@ -60,7 +60,8 @@ async function main(): Promise<void> {
     const stop = watchProgress(client, workflowId);
     const result = (await handle.result().finally(stop)) as FsfmPipelineResult;
     console.log(`\n${formatResult('FsfmPipeline', result)}`);
-    if (store instanceof FileStore && result.reportHtmlKey) console.log(`[demo] open the report: ${path.join(store.root, result.reportHtmlKey)}`);
+    const local = store instanceof RetryingStore ? store.inner : store;
+    if (local instanceof FileStore && result.reportHtmlKey) console.log(`[demo] open the report: ${path.join(local.root, result.reportHtmlKey)}`);
     console.log(`[demo] Temporal UI: ${uiUrl(temporal.info.address, 'default', workflowId)}`);
   } catch (err) {
     failed = true;

@@ -7,8 +7,10 @@ import type { PretrainResult } from '../lib/config/pretrain';
 import { markStage, progressQuery, validated } from './common';
 import { FsfmDataset, FsfmModel } from './search-attributes';
 
+// Store outages are ridden out inside the activity (lib/store/retry.ts, heartbeating while it waits).
 const { lookupStage, recordStage } = proxyActivities<CpuActivities>({
-  startToCloseTimeout: '5 minutes',
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '2 minutes',
   retry: { maximumAttempts: 10, initialInterval: '2 seconds' },
 });
 

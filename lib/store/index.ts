@@ -2,6 +2,7 @@ import path from 'node:path';
 import { InvalidConfig } from '../errors';
 import { FileStore } from './file-store';
 import { userKeyProblem } from './keys';
+import { RetryingStore, storeRetryPolicyFromEnv } from './retry';
 import { S3Store, s3OptionsFromEnv } from './s3-store';
 import type { ArtifactStore } from './types';
 
@@ -10,6 +11,7 @@ export * from './keys';
 export * from './sets';
 export { FileStore } from './file-store';
 export { S3Store, s3OptionsFromEnv } from './s3-store';
+export { DEFAULT_STORE_RETRY, RetryingStore, onStoreWait, storeRetryPolicyFromEnv, type StoreRetryPolicy, type StoreWait } from './retry';
 
 /** The store used when nothing is configured: a local folder under the current directory. */
 export function defaultStoreUri(env: NodeJS.ProcessEnv = process.env): string {
@@ -18,13 +20,14 @@ export function defaultStoreUri(env: NodeJS.ProcessEnv = process.env): string {
 
 /**
  * Opens a store from its URI: `file://DIR` (absolute, or relative to the current directory) or `s3://bucket/prefix`.
- * S3 endpoint, region and credentials come from the environment, never from the URI.
+ * S3 endpoint, region and credentials come from the environment, never from the URI. The store rides out outages
+ * per the retry policy in the environment (lib/store/retry.ts: FSFM_STORE_OUTAGE_S, FSFM_STORE_FULL_S).
  */
 export function openStore(uri: string = defaultStoreUri(), env: NodeJS.ProcessEnv = process.env): ArtifactStore {
   if (uri.startsWith('file://')) {
     const dir = uri.slice('file://'.length);
     if (!dir) throw new InvalidConfig(`store URI ${uri} names no folder`);
-    return new FileStore(path.resolve(dir));
+    return new RetryingStore(new FileStore(path.resolve(dir)), storeRetryPolicyFromEnv(env));
   }
   if (uri.startsWith('s3://')) {
     const rest = uri.slice('s3://'.length);
@@ -36,7 +39,7 @@ export function openStore(uri: string = defaultStoreUri(), env: NodeJS.ProcessEn
       const problem = userKeyProblem(key);
       if (problem) throw new InvalidConfig(`store URI ${uri}: the prefix ${JSON.stringify(key)} ${problem}`);
     }
-    return new S3Store(s3OptionsFromEnv(bucket, key, env));
+    return new RetryingStore(new S3Store(s3OptionsFromEnv(bucket, key, env)), storeRetryPolicyFromEnv(env));
   }
   throw new InvalidConfig(`unsupported store URI ${JSON.stringify(uri)}: use file://DIR or s3://bucket/prefix`);
 }
