@@ -10,6 +10,7 @@ export {
 } from './options.js';
 export { pairIdentities, type Pairing, type Pair, type Swap } from './pairs.js';
 export { findIdentities, defaultPhotosDir, type Identity } from './photos.js';
+export { generateMcioSample, MCIO_SAMPLE_DOMAINS, type McioSample, type McioSampleOptions } from './mcio.js';
 export {
   STAMP_FILE,
   readValidStamp,

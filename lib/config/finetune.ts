@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { storeKeySchema, storeNameSchema } from '../store/keys';
-import { FINETUNE_PRESETS, finetunePreset } from '../finetune/options';
+import { FINETUNE_PRESETS, type FinetuneSelection, finetunePreset } from '../finetune/options';
 import { trainingInput } from './training-input';
 
 const runId = storeNameSchema(128);
@@ -10,7 +10,7 @@ const runId = storeNameSchema(128);
  * overrides of any field of lib/finetune/options.ts (`fsfm schema Finetune`): above all `init` (an FSFM checkpoint,
  * scratch, safetensors or .pth) and `data.prepared` (prepared face sets with train and val splits).
  */
-export const FinetuneInput = trainingInput('finetune', ['paper', 'diff', 'demo'] as const satisfies ReadonlyArray<keyof typeof FINETUNE_PRESETS>, (preset, overrides) =>
+export const FinetuneInput = trainingInput('finetune', ['paper', 'diff', 'fas', 'demo'] as const satisfies ReadonlyArray<keyof typeof FINETUNE_PRESETS>, (preset, overrides) =>
   finetunePreset(preset, overrides as never),
 );
 export type FinetuneInput = z.output<typeof FinetuneInput>;
@@ -43,7 +43,7 @@ export interface FinetuneResult {
   bestKey: string | null;
   bestValLoss: number | null;
   bestEpoch: number | null;
-  selection: 'source-val-loss' | 'last';
+  selection: FinetuneSelection;
   lastKey: string | null;
   step: number;
   totalSteps: number;

@@ -53,6 +53,10 @@ export interface FinetuneEpochRecord {
   trainLoss: number;
   /** Mean cross-entropy on the validation split (no augmentation); null without validation. */
   valLoss: number | null;
+  /** Video-level HTER at the EER threshold, AUC and live TPR@attack FPR=1% on the validation faces (both classes present). */
+  valHter?: number;
+  valAuc?: number;
+  valLiveTprAtAttackFpr1pct?: number;
 }
 
 export interface SelectedModelRef {
@@ -60,6 +64,8 @@ export interface SelectedModelRef {
   step: number;
   epoch: number;
   valLoss: number | null;
+  /** HTER at selection (HTER selections). */
+  valHter?: number;
 }
 
 /** How to feed a finetuned classifier: what evaluation needs besides the weights. */

@@ -18,7 +18,8 @@ export {
   randomErasingOptionsSchema, type FinetuneOptions, type FinetuneOptionsInput, type DfdAugmentOptions, type FasAugmentOptions,
   type RegularizationOptions,
 } from './options.js';
-export { runFinetuning, subSeed, type FinetuneProgress, type FinetuneResult, type RunFinetuningOptions } from './train.js';
+export { subSeed } from './random.js';
+export { runFinetuning, type FinetuneProgress, type FinetuneResult, type RunFinetuningOptions } from './train.js';
 export { runFinetuningInChild, type FinetuneChild, type FinetuneChildOptions } from './child-runner.js';
 export { buildInitialModel, readPretrainEncoder, type InitialModel } from './init.js';
 export { PreparedFaceReader, refsDigest, type FaceRef } from './data.js';

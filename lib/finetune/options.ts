@@ -132,14 +132,42 @@ export const finetuneDataSchema = z
     trainSplit: z.string().min(1).default('train'),
     valSplit: z.string().min(1).nullable().default('val').describe('faces scored for the validation loss after every epoch; null: no validation'),
     sampling: z
-      .enum(['class-balanced', 'shuffle'])
+      .enum(['class-balanced', 'shuffle', 'per-domain'])
       .default('class-balanced')
-      .describe('class-balanced: draws with replacement, equal mass per class (balanceWithin); shuffle: each face once per epoch'),
+      .describe(
+        'class-balanced: draws with replacement, equal mass per class (balanceWithin); shuffle: each face once per epoch; per-domain: the FAS protocol, perDomain.real + perDomain.fake faces from each source domain per batch (batchSize is then domains × (real + fake))',
+      ),
+    perDomain: z
+      .object({ real: z.number().int().nonnegative().default(12), fake: z.number().int().nonnegative().default(12) })
+      .strict()
+      .prefault({})
+      .describe('per-domain sampling: faces of each label from each source domain per batch (the reference: 12 + 12)'),
+    iterationsPerEpoch: z
+      .number()
+      .int()
+      .positive()
+      .nullable()
+      .default(null)
+      .describe('per-domain sampling: optimizer steps per "epoch", i.e. between validations (the FAS protocol: 100); other samplings derive epochs from the data'),
+    targetDomain: z
+      .string()
+      .min(1)
+      .nullable()
+      .default(null)
+      .describe('leave-one-domain-out: faces of this domain are never trained on nor used for source validation (MCIO: the target domain)'),
+    targetSplit: z.string().min(1).default('test').describe("the target domain's faces scored by the target-* selections"),
     prefetchBatches: z.number().int().nonnegative().default(1).describe('batches read and decoded ahead of the training step'),
   })
   .strict();
 
 export const FINETUNE_TASKS = ['dfd', 'fas', 'diff'] as const;
+export const FINETUNE_SELECTIONS = ['source-val-loss', 'source-hter', 'last', 'target-hter', 'target-val-loss'] as const;
+export type FinetuneSelection = (typeof FINETUNE_SELECTIONS)[number];
+
+/** Whether a selection rule picks the model on target-domain data (reports must say so). */
+export function selectsOnTarget(selection: FinetuneSelection): boolean {
+  return selection.startsWith('target-');
+}
 export type FinetuneTask = (typeof FINETUNE_TASKS)[number];
 
 const finetuneConfigObject = z
@@ -153,6 +181,16 @@ const finetuneConfigObject = z
     baseLr: z.number().positive().default(2.5e-4).describe('lr = baseLr · batchSize · accumIter / 256 (the reference\'s blr)'),
     minLr: z.number().nonnegative().default(1e-6),
     weightDecay: z.number().nonnegative().default(0.05).describe('AdamW decay; never on 1-D parameters, pos_embed or cls_token'),
+    lr: z
+      .number()
+      .positive()
+      .nullable()
+      .default(null)
+      .describe('peak learning rate as such (the FAS recipe: 1e-4); null: baseLr · batchSize · accumIter / 256'),
+    optimizer: z
+      .enum(['adamw', 'adam'])
+      .default('adamw')
+      .describe("adamw: decoupled weight decay, none on 1-D parameters, pos_embed, cls_token (DfD/DiFF); adam: torch Adam's L2 term on every parameter (the FAS recipe)"),
     betas: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]).default([0.9, 0.999]),
     adamEps: z.number().positive().default(1e-8),
     clipGrad: z.number().positive().nullable().default(null).describe('max global gradient norm; null: no clipping (the reference default)'),
@@ -181,9 +219,11 @@ const finetuneConfigObject = z
       .default(null)
       .describe('stop (with a checkpoint) once this many optimizer steps are done; schedules still span all epochs'),
     selection: z
-      .enum(['source-val-loss', 'last'])
+      .enum(FINETUNE_SELECTIONS)
       .default('source-val-loss')
-      .describe('the model kept as best: lowest validation loss on the source data (the paper), or the last weights'),
+      .describe(
+        'the model kept as best: lowest validation loss (source-val-loss, the default) or HTER (source-hter; ties go to the later epoch) on source validation faces, the last weights, or — TARGET-DOMAIN SELECTION, optimistic for cross-domain claims and labelled so in reports — lowest HTER / loss on data.targetDomain\'s data.targetSplit faces, as the reference does for FAS and DiFF',
+      ),
     tensor: tensorOptionsSchema.prefault({}),
   })
   .strict();
@@ -195,9 +235,9 @@ export function headForTask(task: FinetuneTask): HeadKind {
   return task === 'fas' ? 'fas' : 'dfd';
 }
 
-/** Peak (post-warmup) learning rate: baseLr · batchSize · accumIter / 256. */
-export function finetunePeakLr(o: Pick<FinetuneConfigObject, 'baseLr' | 'batchSize' | 'accumIter'>): number {
-  return (o.baseLr * o.batchSize * o.accumIter) / 256;
+/** Peak (post-warmup) learning rate: `lr` when given, else baseLr · batchSize · accumIter / 256. */
+export function finetunePeakLr(o: Pick<FinetuneConfigObject, 'baseLr' | 'batchSize' | 'accumIter'> & { lr?: number | null }): number {
+  return o.lr ?? (o.baseLr * o.batchSize * o.accumIter) / 256;
 }
 
 function defaultNormalization(o: Pick<FinetuneConfigObject, 'init' | 'task'>): z.output<typeof finetuneNormalizationSchema> {
@@ -213,14 +253,23 @@ export const finetuneConfigSchema = finetuneConfigObject
       ctx.addIssue({ code: 'custom', path: ['minLr'], message: `minLr (${o.minLr}) is above the peak lr (${finetunePeakLr(o)})` });
     }
     const mixing = o.regularization.mixupAlpha > 0 || o.regularization.cutmixAlpha > 0;
+    if (mixing && o.regularization.mixupProb > 0 && o.data.sampling === 'per-domain') {
+      ctx.addIssue({ code: 'custom', path: ['regularization'], message: 'per-domain sampling (the FAS recipe) trains without mixup/cutmix: set regularization.mixupProb 0' });
+    }
     if (mixing && o.regularization.mixupProb > 0 && o.batchSize % 2 !== 0) {
       ctx.addIssue({ code: 'custom', path: ['batchSize'], message: `mixup/cutmix pair each face with another of its batch: batchSize (${o.batchSize}) must be even` });
     }
     if (o.normalization === 'checkpoint' && o.init.from !== 'fsfm') {
       ctx.addIssue({ code: 'custom', path: ['normalization'], message: `'checkpoint' normalization needs init.from 'fsfm' (a ${o.init.from} init carries no channel stats)` });
     }
-    if (o.selection === 'source-val-loss' && o.data.valSplit === null) {
-      ctx.addIssue({ code: 'custom', path: ['selection'], message: "selection 'source-val-loss' needs a validation split (data.valSplit); use selection 'last' without one" });
+    if ((o.selection === 'source-val-loss' || o.selection === 'source-hter') && o.data.valSplit === null) {
+      ctx.addIssue({ code: 'custom', path: ['selection'], message: `selection '${o.selection}' needs a validation split (data.valSplit); use selection 'last' without one` });
+    }
+    if (selectsOnTarget(o.selection) && o.data.targetDomain === null) {
+      ctx.addIssue({ code: 'custom', path: ['selection'], message: `selection '${o.selection}' picks the model on target-domain faces and needs data.targetDomain` });
+    }
+    if (o.data.sampling === 'per-domain' && o.data.perDomain.real + o.data.perDomain.fake === 0) {
+      ctx.addIssue({ code: 'custom', path: ['data', 'perDomain'], message: 'per-domain sampling needs at least one face per domain (perDomain.real + perDomain.fake > 0)' });
     }
     if ('head' in o.model) {
       ctx.addIssue({ code: 'custom', path: ['model', 'head'], message: 'the head follows task; do not set model.head' });
@@ -275,6 +324,28 @@ function stripHead(input: FinetuneConfigInput | FinetuneConfig): FinetuneConfigI
 export const FINETUNE_PRESETS = {
   paper: {},
   diff: { task: 'diff', batchSize: 256, epochs: 50, baseLr: 5e-4, normalization: 'imagenet' },
+  /**
+   * The FAS protocol (MCIO leave-one-domain-out, train_vit.py): per source domain 12 real + 12 fake faces per batch,
+   * torch Adam lr 1e-4 with weight decay 1e-6 on every parameter, constant lr, no layer decay, plain cross-entropy
+   * (no smoothing, no mixup), 4000 iterations with a validation every 100 (40 "epochs" of 100) and the lowest HTER
+   * kept. Validation here is the source domains' test faces; the reference's pick on the target domain is selection
+   * 'target-hter' with data.targetDomain. Set data.targetDomain to leave that domain out.
+   */
+  fas: {
+    task: 'fas',
+    epochs: 40,
+    warmupEpochs: 0,
+    lr: 1e-4,
+    minLr: 1e-4,
+    optimizer: 'adam',
+    weightDecay: 1e-6,
+    layerDecay: 1,
+    betas: [0.9, 0.999],
+    regularization: { labelSmoothing: 0, mixupAlpha: 0, cutmixAlpha: 0, mixupProb: 0 },
+    data: { sampling: 'per-domain', perDomain: { real: 12, fake: 12 }, iterationsPerEpoch: 100, valSplit: 'test' },
+    selection: 'source-hter',
+    checkpointEverySteps: 100,
+  },
   demo: {
     epochs: 3,
     warmupEpochs: 0.5,

@@ -5,6 +5,7 @@
  * Beta(a, b) is X/(X+Y) with X ~ Gamma(a), Y ~ Gamma(b); Gamma uses Marsaglia & Tsang (2000), with the
  * U^(1/a) boost for shapes below 1 (mixup's alpha is 0.8).
  */
+import { createHash } from 'node:crypto';
 import { InvalidConfig } from '../errors.js';
 import { Rng, type RngState } from '../masking/rng.js';
 
@@ -106,4 +107,13 @@ export class FinetuneRng {
     }
     return items;
   }
+}
+
+/**
+ * A seed for one draw stream, from the run seed and the stream's coordinates: distinct streams never share
+ * state, and each is recomputed from its coordinates alone on resume.
+ */
+export function subSeed(seed: number, stream: string, ...coords: number[]): number {
+  const digest = createHash('sha256').update(`${seed}/${stream}/${coords.join('/')}`).digest();
+  return digest.readUIntLE(0, 6);
 }

@@ -18,7 +18,6 @@
  * With those at 0 a resumed run ends with bit-identical weights; with them on it is statistically the same run.
  */
 import { assertSameArch, encoderArch, type FsfmArch } from '../model/presets.js';
-import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
 import { InvalidConfig } from '../errors.js';
 import type { RgbImage } from '../faces/image.js';
@@ -26,6 +25,8 @@ import { ClassifierModel } from '../model/heads.js';
 import type { NamedVariable } from '../model/model.js';
 import type { ArtifactStore } from '../store/types.js';
 import { initBackend } from '../tensor/backend.js';
+import { evaluateScores } from '../eval/evaluate.js';
+import type { ScoreRow } from '../eval/aggregate.js';
 import { AdamW } from '../train/adamw.js';
 import { TrainingDiverged } from '../train/errors.js';
 import { clipByGlobalNorm, GradientAccumulator } from '../train/gradients.js';
@@ -46,8 +47,9 @@ import { buildInitialModel } from './init.js';
 import { decaysWeight, layerLrScale } from './layer-decay.js';
 import { crossEntropy, labelSmoothingCrossEntropy, softTargetCrossEntropy } from './losses.js';
 import { mixBatch, type MixupOptions } from './mixup.js';
-import { type FinetuneConfig, type FinetuneConfigInput, finetunePeakLr, parseFinetuneConfig } from './options.js';
-import { FinetuneRng } from './random.js';
+import { type FinetuneConfig, type FinetuneConfigInput, type FinetuneSelection, finetunePeakLr, parseFinetuneConfig, selectsOnTarget } from './options.js';
+import { PerDomainSampler } from './domain-sampler.js';
+import { FinetuneRng, subSeed } from './random.js';
 import { classBalancedSampler } from './sampler.js';
 import { dfdTrainTransform, evalTransform, fasEvalTransform, fasTrainTransform, type Normalization } from './transforms.js';
 
@@ -119,9 +121,14 @@ export async function runFinetuning(opts: RunFinetuningOptions): Promise<Finetun
   if (resume) assertSameRun(runId, resume.state.config, config);
   signal?.throwIfAborted();
 
-  const { trainSplit, valSplit } = config.data;
+  const { trainSplit, valSplit, targetDomain, targetSplit } = config.data;
+  const onTarget = selectsOnTarget(config.selection);
+  if (onTarget) {
+    log(`[finetune] ${runId}: WARNING selection '${config.selection}' picks the model on target-domain faces (${targetDomain}, split ${targetSplit}); results are optimistic for cross-domain claims`);
+  }
+  const wantedSplits = [trainSplit, ...(valSplit && !onTarget ? [valSplit] : []), ...(onTarget ? [targetSplit] : [])];
   const reader = await PreparedFaceReader.open(store, config.data.prepared, {
-    splits: valSplit && valSplit !== trainSplit ? [trainSplit, valSplit] : [trainSplit],
+    splits: [...new Set(wantedSplits)],
     cacheRoot: opts.cacheRoot,
     signal,
   });
@@ -129,10 +136,12 @@ export async function runFinetuning(opts: RunFinetuningOptions): Promise<Finetun
   let adamw: AdamW | null = null;
   const accum = new GradientAccumulator();
   try {
-    const trainRefs = reader.refs(trainSplit);
-    const valRefs = valSplit ? reader.refs(valSplit) : [];
+    const { trainRefs, valRefs } = selectRefs(reader, config);
     assertTrainable(trainRefs, valRefs, config);
-    const plan = makePlan(trainRefs.length, config);
+    const domainSampler =
+      config.data.sampling === 'per-domain' ? new PerDomainSampler(trainRefs, config.data.perDomain, subSeed(config.seed, 'per-domain')) : null;
+    const plan = domainSampler ? perDomainPlan(domainSampler.batchSize, config) : makePlan(trainRefs.length, config);
+    if (domainSampler) log(`[finetune] ${runId}: per-domain batches of ${domainSampler.batchSize} from ${domainSampler.domains.join(', ')}`);
     const dataId = { train: trainRefs.length, val: valRefs.length, trainDigest: refsDigest(trainRefs), valDigest: refsDigest(valRefs) };
 
     let input: ClassifierInputSpec;
@@ -167,11 +176,14 @@ export async function runFinetuning(opts: RunFinetuningOptions): Promise<Finetun
     const normalization: Normalization = input.normalization;
     const depth = model.arch.depth;
     const sizePx = model.arch.imageSizePx;
-    adamw = new AdamW(decayGroups(model.trainableVariables()), {
+    const adam = config.optimizer === 'adam';
+    // torch Adam's weight_decay applies to every parameter it is given (the FAS recipe gives it all of them).
+    adamw = new AdamW(adam ? { decay: model.trainableVariables(), noDecay: [] } : decayGroups(model.trainableVariables()), {
       betas: config.betas,
       eps: config.adamEps,
       weightDecay: config.weightDecay,
       lrScale: (name) => layerLrScale(name, depth, config.layerDecay),
+      decoupled: !adam,
     });
 
     let step = 0;
@@ -192,7 +204,7 @@ export async function runFinetuning(opts: RunFinetuningOptions): Promise<Finetun
     const resumedFromStep = resume ? step : null;
     const stopAt = Math.min(plan.totalSteps, config.maxSteps ?? Number.POSITIVE_INFINITY);
     const schedule = { peakLr: finetunePeakLr(config), minLr: config.minLr, warmupEpochs: config.warmupEpochs, epochs: config.epochs };
-    const B = config.batchSize;
+    const B = domainSampler ? domainSampler.batchSize : config.batchSize;
     const reg = config.regularization;
     const mixing = (reg.mixupAlpha > 0 || reg.cutmixAlpha > 0) && reg.mixupProb > 0;
     const mixOptions: MixupOptions = {
@@ -217,6 +229,7 @@ export async function runFinetuning(opts: RunFinetuningOptions): Promise<Finetun
       return orderCache.order;
     };
     const passRefs = (pass: number): FaceRef[] => {
+      if (domainSampler) return Array.from(domainSampler.batch(pass), (i) => trainRefs[i]);
       const epoch = Math.floor(pass / (plan.stepsPerEpoch * config.accumIter));
       const batch = pass % (plan.stepsPerEpoch * config.accumIter);
       const order = epochOrder(epoch);
@@ -276,10 +289,11 @@ export async function runFinetuning(opts: RunFinetuningOptions): Promise<Finetun
      * Mean cross-entropy over the validation faces; null when cancelled part-way. The last epoch's validation is
      * finished even when cancelled: no later step's checkpoint could record it, and the run's result needs it.
      */
-    const validate = async (): Promise<number | null> => {
+    const validate = async (): Promise<ValidationResult | null> => {
       const vb = config.valBatchSize ?? B;
       const finishAnyway = step >= plan.totalSteps;
       let sum = 0;
+      const rows: ScoreRow[] = [];
       let next: Promise<RgbImage[]> | null = valRefs.length ? reader.read(valRefs.slice(0, vb)) : null;
       for (let start = 0; start < valRefs.length; start += vb) {
         if (signal?.aborted && !finishAnyway) return null;
@@ -290,11 +304,16 @@ export async function runFinetuning(opts: RunFinetuningOptions): Promise<Finetun
         const pixels = new Float32Array(refs.length * sizePx * sizePx * 3);
         images.forEach((img, i) => pixels.set(evalX(img), i * sizePx * sizePx * 3));
         const labels = refs.map((r) => (r.label === 'fake' ? 1 : 0));
-        const value = tf.tidy(() => crossEntropy(model!.forwardLogits(tf.tensor4d(pixels, [refs.length, sizePx, sizePx, 3]), false), labels).dataSync()[0]);
+        const [value, pFake] = tf.tidy(() => {
+          const logits = model!.forwardLogits(tf.tensor4d(pixels, [refs.length, sizePx, sizePx, 3]), false);
+          const probs = tf.softmax(logits).slice([0, 1], [refs.length, 1]);
+          return [crossEntropy(logits, labels).dataSync()[0], probs.dataSync() as Float32Array] as const;
+        });
         sum += value * refs.length;
+        refs.forEach((r, i) => rows.push({ id: r.faceId, group: r.group || r.videoId, label: r.label, score: Math.min(1, Math.max(0, pFake[i])) }));
         await yieldToEventLoop();
       }
-      return sum / valRefs.length;
+      return { loss: sum / valRefs.length, ...validationRates(rows) };
     };
 
     /**
@@ -303,23 +322,26 @@ export async function runFinetuning(opts: RunFinetuningOptions): Promise<Finetun
      */
     const endEpoch = async (): Promise<{ record: FinetuneEpochRecord; bestKey?: string } | null> => {
       const epoch = step / plan.stepsPerEpoch - 1;
-      const valLoss = valRefs.length ? await validate() : null;
-      if (valRefs.length && valLoss === null) return null;
+      const val = valRefs.length ? await validate() : null;
+      if (valRefs.length && val === null) return null;
+      const valLoss = val?.loss ?? null;
       if (valLoss !== null && !Number.isFinite(valLoss)) {
         throw new TrainingDiverged(`validation loss is ${valLoss} after epoch ${epoch}`, step, { loss: valLoss, lRec: Number.NaN, lFr: Number.NaN, lCl: Number.NaN });
       }
       const record: FinetuneEpochRecord = { epoch, step, trainLoss: epochLoss.count ? epochLoss.sum / epochLoss.count : Number.NaN, valLoss };
+      if (val && val.hter !== null) Object.assign(record, { valHter: val.hter, valAuc: val.auc, valLiveTprAtAttackFpr1pct: val.liveTpr });
       history = [...history, record];
       epochLoss = { sum: 0, count: 0 };
       let bestKey: string | undefined;
       const lastEpoch = step >= plan.totalSteps;
-      const better = config.selection === 'source-val-loss' && valLoss !== null && (best === null || best.valLoss === null || valLoss < best.valLoss);
+      const better = isBetter(config.selection, record, best);
+      const hterText = record.valHter !== undefined ? ` HTER ${(record.valHter * 100).toFixed(2)}%` : '';
       if (better || (config.selection === 'last' && lastEpoch)) {
         bestKey = await writeSelectedModel(store, runId, classifierWeights(model!), { step, epoch, valLoss, selection: config.selection, input });
-        best = { key: bestKey, step, epoch, valLoss };
-        log(`[finetune] ${runId}: epoch ${epoch} val loss ${valLoss?.toFixed(4) ?? '-'}; selected ${bestKey}`);
+        best = { key: bestKey, step, epoch, valLoss, ...(record.valHter !== undefined ? { valHter: record.valHter } : {}) };
+        log(`[finetune] ${runId}: epoch ${epoch} val loss ${valLoss?.toFixed(4) ?? '-'}${hterText}; selected ${bestKey}`);
       } else {
-        log(`[finetune] ${runId}: epoch ${epoch} val loss ${valLoss?.toFixed(4) ?? '-'} (best ${best?.valLoss?.toFixed(4) ?? '-'})`);
+        log(`[finetune] ${runId}: epoch ${epoch} val loss ${valLoss?.toFixed(4) ?? '-'}${hterText} (best ${best?.valLoss?.toFixed(4) ?? '-'})`);
       }
       return { record, bestKey };
     };
@@ -418,6 +440,64 @@ export async function runFinetuning(opts: RunFinetuningOptions): Promise<Finetun
   }
 }
 
+interface ValidationResult {
+  loss: number;
+  /** Video-level FAS rates at the EER threshold (lib/eval); null when the faces hold one class only. */
+  hter: number | null;
+  auc: number | null;
+  liveTpr: number | null;
+}
+
+function validationRates(rows: readonly ScoreRow[]): Omit<ValidationResult, 'loss'> {
+  const labels = new Set(rows.map((r) => r.label));
+  if (labels.size < 2) return { hter: null, auc: null, liveTpr: null };
+  const m = evaluateScores(rows, { bootstrap: { replicates: 0 } });
+  return { hter: m.fas.hter, auc: m.fas.auc, liveTpr: m.fas.liveTprAtAttackFpr1pct };
+}
+
+/**
+ * Whether the epoch just validated beats the selection so far: lower loss (strictly), or lower-or-equal HTER (ties
+ * go to the later epoch, as the reference's `<=`).
+ */
+export function isBetter(selection: FinetuneSelection, record: FinetuneEpochRecord, best: SelectedModelRef | null): boolean {
+  switch (selection) {
+    case 'source-val-loss':
+    case 'target-val-loss':
+      return record.valLoss !== null && (best === null || best.valLoss === null || record.valLoss < best.valLoss);
+    case 'source-hter':
+    case 'target-hter':
+      return record.valHter !== undefined && (best === null || best.valHter === undefined || record.valHter <= best.valHter);
+    case 'last':
+      return false;
+  }
+}
+
+/** Train and validation faces: the target domain (if any) is left out of both; target selections validate on it. */
+function selectRefs(reader: PreparedFaceReader, config: FinetuneConfig): { trainRefs: FaceRef[]; valRefs: FaceRef[] } {
+  const { trainSplit, valSplit, targetDomain, targetSplit } = config.data;
+  const notTarget = (r: FaceRef) => targetDomain === null || r.domain !== targetDomain;
+  const trainAll = reader.refs(trainSplit);
+  if (targetDomain !== null) {
+    const known = new Set([...trainAll, ...reader.refs(targetSplit)].map((r) => r.domain).filter((d): d is string => d !== undefined));
+    if (!known.has(targetDomain)) {
+      throw new InvalidConfig(`target domain '${targetDomain}' is not among the prepared faces' domains (${[...known].sort().join(', ') || 'none recorded'})`);
+    }
+  }
+  const trainRefs = trainAll.filter(notTarget);
+  const valRefs = selectsOnTarget(config.selection)
+    ? reader.refs(targetSplit).filter((r) => r.domain === targetDomain)
+    : valSplit
+      ? reader.refs(valSplit).filter(notTarget)
+      : [];
+  return { trainRefs, valRefs };
+}
+
+/** Per-domain sampling: fixed-size batches, `iterationsPerEpoch` optimizer steps between validations. */
+function perDomainPlan(batchSize: number, config: FinetuneConfig): Plan {
+  const stepsPerEpoch = config.data.iterationsPerEpoch ?? 100;
+  return { batchesPerEpoch: stepsPerEpoch * config.accumIter, stepsPerEpoch, totalSteps: stepsPerEpoch * config.epochs };
+}
+
 /** Step bookkeeping: whole batches (drop_last), whole accumulation cycles per epoch. */
 function makePlan(numTrain: number, config: FinetuneConfig): Plan {
   const batchesPerEpoch = Math.floor(numTrain / config.batchSize);
@@ -437,8 +517,11 @@ function assertTrainable(trainRefs: readonly FaceRef[], valRefs: readonly FaceRe
       `finetuning needs real and fake faces in split '${trainSplit}' of ${prepared.join(', ')}; it has ${count(trainRefs, 'real')} real and ${count(trainRefs, 'fake')} fake`,
     );
   }
-  if (config.selection === 'source-val-loss' && valRefs.length === 0) {
-    throw new InvalidConfig(`selection 'source-val-loss' needs validation faces, but split '${valSplit}' of ${prepared.join(', ')} has none; set data.valSplit or selection 'last'`);
+  if ((config.selection === 'source-val-loss' || config.selection === 'source-hter') && valRefs.length === 0) {
+    throw new InvalidConfig(`selection '${config.selection}' needs validation faces, but split '${valSplit}' of ${prepared.join(', ')} has none; set data.valSplit or selection 'last'`);
+  }
+  if (selectsOnTarget(config.selection) && valRefs.length === 0) {
+    throw new InvalidConfig(`selection '${config.selection}' needs faces of target domain '${config.data.targetDomain}' in split '${config.data.targetSplit}' of ${prepared.join(', ')}; there are none`);
   }
 }
 
@@ -461,14 +544,6 @@ function inputSpec(config: FinetuneConfig, arch: FsfmArch, normalization: Classi
   };
 }
 
-/**
- * A seed for one draw stream, from the run seed and the stream's coordinates: distinct streams never share
- * state, and each is recomputed from its coordinates alone on resume.
- */
-export function subSeed(seed: number, stream: string, ...coords: number[]): number {
-  const digest = createHash('sha256').update(`${seed}/${stream}/${coords.join('/')}`).digest();
-  return digest.readUIntLE(0, 6);
-}
 
 /** Reads batches ahead: while a (synchronous) step computes, the next batches' reads and PNG decodes proceed. */
 class Prefetcher<T> {

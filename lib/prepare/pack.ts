@@ -196,6 +196,7 @@ export async function packShards(input: PackShardsInput): Promise<SetManifest<Pr
         sizePx: opts.face.faceSizePx,
       };
       if (row.method !== undefined) meta.method = row.method;
+      if (row.domain !== undefined) meta.domain = row.domain;
       pending.push({ meta, imagePng, mapPng });
       const line: FaceLine = {
         faceId: meta.faceId,

@@ -28,6 +28,8 @@ export interface ShardRecord {
   group: string;
   frameIndex: number;
   method?: string;
+  /** The source domain (MCIO domain, DiFF subset) when the manifest names one: per-domain sampling and reports. */
+  domain?: string;
   sizePx: number;
   /** RGB, sizePx*sizePx*3, row-major HWC. */
   image: Uint8Array;
@@ -63,6 +65,7 @@ export function canonicalMeta(r: ShardRecordMeta): ShardRecordMeta {
     sizePx: r.sizePx,
   };
   if (r.method !== undefined) meta.method = r.method;
+  if (r.domain !== undefined) meta.domain = r.domain;
   return meta;
 }
 

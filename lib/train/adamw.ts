@@ -4,6 +4,8 @@
  *   θ ← θ·(1 − lr·wd)                         (decay group only)
  *   m ← β1·m + (1 − β1)·g;   v ← β2·v + (1 − β2)·g²
  *   θ ← θ − (lr / (1 − β1ᵗ)) · m / (√v / √(1 − β2ᵗ) + ε)
+ * With `decoupled: false` it is torch.optim.Adam's weight decay instead: g ← g + wd·θ before the moments (decay
+ * group only), no θ·(1 − lr·wd) step (the FAS recipe).
  */
 import * as tf from '@tensorflow/tfjs';
 import { InvalidConfig } from '../errors.js';
@@ -16,6 +18,8 @@ export interface AdamWOptions {
   weightDecay: number;
   /** Per-parameter multiplier of the step's lr (e.g. finetuning's layer-wise decay); default 1. */
   lrScale?: (name: string) => number;
+  /** true (default): AdamW's decoupled decay; false: Adam's L2 term added to the gradient. */
+  decoupled?: boolean;
 }
 
 export interface AdamWParam {
@@ -62,19 +66,22 @@ export class AdamW {
     this.stepCount += 1;
     const [beta1, beta2] = this.options.betas;
     const { eps, weightDecay } = this.options;
+    const decoupled = this.options.decoupled ?? true;
     const bc1 = 1 - beta1 ** this.stepCount;
     const sqrtBc2 = Math.sqrt(1 - beta2 ** this.stepCount);
     // One tidy per parameter: a single tidy around the loop would hold every parameter's temporaries
     // (~10 tensors of its size) until the end, several GB for ViT-B, past the 4 GiB wasm heap.
     for (const p of this.params) {
-      const g = grads.get(p.name);
-      if (!g) continue;
+      const grad = grads.get(p.name);
+      if (!grad) continue;
       tf.tidy(() => {
         const lrP = lr * p.lrScale;
         const stepSize = lrP / bc1;
         const m = this.expAvg.get(p.name)!;
         const v = this.expAvgSq.get(p.name)!;
-        const decays = p.decay && weightDecay > 0;
+        const l2 = !decoupled && p.decay && weightDecay > 0;
+        const g = l2 ? tf.add(grad, tf.mul(p.variable, weightDecay)) : grad;
+        const decays = decoupled && p.decay && weightDecay > 0;
         // wasm: the same float32 operations in one pass (lib/tensor/simd-kernels.ts), bit-identical to the ops below.
         const fused = fusedAdamW(p.variable, m, v, g, {
           decayFactor: decays ? 1 - lrP * weightDecay : 1,

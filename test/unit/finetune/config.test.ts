@@ -47,7 +47,7 @@ describe('finetune run config', () => {
     const c = finetunePreset('demo', { data: { prepared: ['prepared/x'] } });
     expect(c).toMatchObject({ batchSize: 8, epochs: 3, model: { preset: 'demo', head: 'dfd' }, data: { prepared: ['prepared/x'], valSplit: 'val' } });
     expect(c.epochs).toBeLessThanOrEqual(3);
-    expect(Object.keys(FINETUNE_PRESETS)).toEqual(['paper', 'diff', 'demo']);
+    expect(Object.keys(FINETUNE_PRESETS)).toEqual(['paper', 'diff', 'fas', 'demo']);
   });
 
   it('a parsed config parses to itself', () => {

@@ -230,3 +230,41 @@ describe('gradients', () => {
     tf.dispose([...grads.values()]);
   });
 });
+
+/** torch.optim.Adam with weight_decay (L2 added to the gradient) written out in float64. */
+function referenceAdamL2(theta: number[], grads: number[][], lr: number, wd: number, b1: number, b2: number, eps: number): number[] {
+  const p = theta.slice();
+  const m = p.map(() => 0);
+  const v = p.map(() => 0);
+  grads.forEach((g0, k) => {
+    const t = k + 1;
+    for (let i = 0; i < p.length; i++) {
+      const g = g0[i] + wd * p[i];
+      m[i] = b1 * m[i] + (1 - b1) * g;
+      v[i] = b2 * v[i] + (1 - b2) * g * g;
+      p[i] -= (lr * (m[i] / (1 - b1 ** t))) / (Math.sqrt(v[i] / (1 - b2 ** t)) + eps);
+    }
+  });
+  return p;
+}
+
+describe('Adam with L2 weight decay (decoupled: false, the FAS recipe)', () => {
+  beforeAll(async () => {
+    await useTestBackend();
+  });
+
+  it('matches torch Adam over three steps, the decay term entering the moments', () => {
+    const w = param('w', [1, -2, 0.5]);
+    // A large decay so that L2 and decoupled decay differ visibly.
+    const opt = new AdamW({ decay: [w], noDecay: [] }, { betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.5, decoupled: false });
+    const gw = [[0.5, -0.1, 0.02], [0.3, 0.2, -0.4], [-0.05, 0.6, 0.1]];
+    for (const g of gw) opt.step(new Map([['w', tf.tensor1d(g)]]), 0.1);
+    const expected = referenceAdamL2([1, -2, 0.5], gw, 0.1, 0.5, 0.9, 0.999, 1e-8);
+    const decoupled = referenceAdamW([1, -2, 0.5], gw, 0.1, 0.5, 0.9, 0.999, 1e-8);
+    const got = Array.from(w.variable.dataSync());
+    got.forEach((x, i) => expect(x).toBeCloseTo(expected[i], 5));
+    expect(Math.abs(got[2] - decoupled[2])).toBeGreaterThan(1e-3);
+    opt.dispose();
+    w.variable.dispose();
+  });
+});
