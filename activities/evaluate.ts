@@ -48,5 +48,5 @@ export function makeEvaluateActivities(store: ArtifactStore) {
 }
 
 function summarize(name: string, scoresKey: string, metricsKey: string, faces: number, m: EvalMetrics): TestSetSummary {
-  return { name, scoresKey, metricsKey, faces, frameAuc: m.frame.auc, videoAuc: m.video.auc, eer: m.video.eer, hter: m.fas?.hter ?? null };
+  return { name, scoresKey, metricsKey, faces, frameAuc: m.frame.auc, videoAuc: m.video.auc, eer: m.video.eer, hter: m.fas?.hter ?? null, videoAucCi: m.video.ci?.auc ?? null, frameAucCi: m.frame.ci?.auc ?? null };
 }

@@ -1,8 +1,8 @@
 /**
  * `make demo`: the whole pipeline on the bundled sample data, on the embedded stack. Brings up the Temporal dev
  * server (SQLite file in .state/, so runs survive restarts), runs a worker for both task queues in this process
- * (training itself runs in child processes), builds the sample FF++-layout dataset (and a c40 re-encode as an
- * unseen test set) if missing, runs FsfmPipeline with the 2-core demo preset while streaming progress, and prints
+ * (training itself runs in child processes), builds the sample FF++-layout dataset (and a c40 re-encode of its
+ * held-out test identities) if missing, runs FsfmPipeline with the 2-core demo preset while streaming progress, and prints
  * the final table, the report paths and the UI link. Stops what it started (FSFM_DEMO_KEEP=1 keeps the services).
  */
 import path from 'node:path';
@@ -17,21 +17,8 @@ import { createWorkers } from '../workers/worker';
 import { TASK_QUEUE_CPU } from '../workflows/common';
 import { uiUrl } from './client';
 import { formatResult } from './format';
+import { demoHeldOutC40, demoPipelineInput, demoSource } from './demo-input';
 import { watchProgress } from './progress';
-
-export function demoPipelineInput(sourceRoot: string, unseenRoot: string) {
-  const ffpp = { format: 'ffpp', methods: ['Deepfakes', 'FaceSwap'] };
-  const face = { upsample: 0 };
-  return {
-    preset: 'demo',
-    datasets: {
-      pretrain: [{ name: 'sample-ffpp', dataset: { root: sourceRoot, ...ffpp }, prepare: { framesPerRealVideo: 16, face } }],
-      train: { name: 'sample-ffpp', dataset: { root: sourceRoot, ...ffpp }, prepare: { framesPerRealVideo: 16, framesPerFakeVideo: 8, face } },
-      test: [{ name: 'sample-ffpp-c40', dataset: { root: unseenRoot, ...ffpp, compression: 'c40' }, prepare: { framesPerRealVideo: 8, framesPerFakeVideo: 8, face } }],
-    },
-    evaluate: { modelName: 'FSFM demo (ViT demo preset)' },
-  };
-}
 
 async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -42,8 +29,8 @@ async function main(): Promise<void> {
   const store = openStore(defaultStoreUri());
 
   const dataDir = path.join(stateDir(), 'demo');
-  const source = await generateSampleDataset({ out: path.join(dataDir, 'sample-ffpp') });
-  const unseen = await generateSampleDataset({ out: path.join(dataDir, 'sample-ffpp-c40'), seed: 1, compression: 'c40' });
+  const source = await generateSampleDataset(demoSource(dataDir));
+  const unseen = await generateSampleDataset(demoHeldOutC40(dataDir));
   console.log(`[demo] sample datasets: ${path.relative(repoRoot, source.root)} (${source.reused ? 'reused' : 'built'}), ${path.relative(repoRoot, unseen.root)} (${unseen.reused ? 'reused' : 'built'})`);
 
   const nativeConnection = await NativeConnection.connect({ address: temporal.info.address });

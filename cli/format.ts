@@ -1,6 +1,11 @@
+import { CHANCE_FLAG, notBetterThanChance, type ConfidenceInterval } from '../lib/eval/bootstrap';
+import type { FinetuneEpochRecord } from '../lib/finetune/checkpoint';
+import type { LossPoint } from '../lib/config/pretrain';
 import type { EvaluateResult, FinetuneResult, FsfmPipelineResult, PrepareDatasetResult, PretrainResult, ProbeVideosResult } from '../lib/config';
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+const ciText = (ci: ConfidenceInterval | null | undefined) => (ci ? ` [${(ci.low * 100).toFixed(1)}, ${(ci.high * 100).toFixed(1)}]` : '');
+const chanceText = (ci: ConfidenceInterval | null | undefined) => (notBetterThanChance(ci) ? ` (${CHANCE_FLAG})` : '');
 
 /** Human-readable summary of a workflow's result (the --json flag prints the raw result instead). */
 export function formatResult(workflow: string, result: unknown): string {
@@ -25,18 +30,21 @@ export function formatResult(workflow: string, result: unknown): string {
   if (workflow === 'Pretrain') {
     const r = result as PretrainResult;
     const last = r.lossHistory.at(-1);
-    return `Pretrain ${r.runId}: step ${r.step}/${r.totalSteps} on ${r.backend}, loss ${last ? last.loss.toFixed(4) : '-'}${r.resumedFromStep ? ` (resumed from step ${r.resumedFromStep})` : ''}\n  checkpoint: ${r.checkpointKey}`;
+    return [
+      `Pretrain ${r.runId}: step ${r.step}/${r.totalSteps} on ${r.backend}, loss ${last ? last.loss.toFixed(4) : '-'}${r.resumedFromStep ? ` (resumed from step ${r.resumedFromStep})` : ''}`,
+      ...pretrainCurve(r.lossHistory),
+      `  checkpoint: ${r.checkpointKey}`,
+    ].join('\n');
   }
   if (workflow === 'Finetune') {
     const r = result as FinetuneResult;
-    const rows = r.history.map((h) => `  epoch ${h.epoch}: train loss ${h.trainLoss.toFixed(4)}, val loss ${h.valLoss?.toFixed(4) ?? '-'}`);
-    return [`Finetune ${r.runId} (${r.task}): step ${r.step}/${r.totalSteps} on ${r.backend}`, ...rows, `  selected (${r.selection}): ${r.bestKey ?? '-'} (epoch ${r.bestEpoch ?? '-'}, val loss ${r.bestValLoss?.toFixed(4) ?? '-'})`].join('\n');
+    return [`Finetune ${r.runId} (${r.task}): step ${r.step}/${r.totalSteps} on ${r.backend}`, ...finetuneCurve(r.history), `  selected (${r.selection}): ${r.bestKey ?? '-'} (epoch ${r.bestEpoch ?? '-'}, val loss ${r.bestValLoss?.toFixed(4) ?? '-'})`].join('\n');
   }
   if (workflow === 'Evaluate') {
     const r = result as EvaluateResult;
     return [
       `Evaluate ${r.runId} (score = P(fake), fake = 1):`,
-      ...r.testSets.map((t) => `  ${t.name}: video AUC ${pct(t.videoAuc)}, frame AUC ${pct(t.frameAuc)}, EER ${pct(t.eer)} (${t.faces} faces)`),
+      ...r.testSets.map((t) => `  ${t.name}: video AUC ${pct(t.videoAuc)}${ciText(t.videoAucCi)}, frame AUC ${pct(t.frameAuc)}${ciText(t.frameAucCi)}, EER ${pct(t.eer)} (${t.faces} faces)${chanceText(t.videoAucCi)}`),
       ...r.failed.map((f) => `  ${f.name}: not scored: ${f.error}`),
       `  report: ${r.reportMarkdownKey}, ${r.reportHtmlKey}`,
     ].join('\n');
@@ -47,10 +55,12 @@ export function formatResult(workflow: string, result: unknown): string {
     return [
       `FsfmPipeline ${r.runId}`,
       `  stages: prepare (${prep}); pretrain ${r.stages.pretrain.status}; finetune ${r.stages.finetune.status}; evaluate ${r.stages.evaluate.status}`,
+      ...pretrainCurve((r.stages.pretrain.result as PretrainResult | undefined)?.lossHistory ?? []),
+      ...finetuneCurve((r.stages.finetune.result as FinetuneResult | undefined)?.history ?? []),
       '',
-      '| test set | video AUC | frame AUC | EER | faces |',
+      '| test set | video AUC [95% CI] | frame AUC [95% CI] | EER | faces |',
       '|---|---|---|---|---|',
-      ...r.metrics.map((m) => `| ${m.testSet} | ${pct(m.videoAuc)} | ${pct(m.frameAuc)} | ${pct(m.eer)} | ${m.faces} |`),
+      ...r.metrics.map((m) => `| ${m.testSet} | ${pct(m.videoAuc)}${ciText(m.videoAucCi)}${chanceText(m.videoAucCi)} | ${pct(m.frameAuc)}${ciText(m.frameAucCi)} | ${pct(m.eer)} | ${m.faces} |`),
       '',
       `  score = P(fake), fake = 1; model selected by source-validation loss`,
       `  checkpoint: ${r.stages.pretrain.checkpointKey ?? '-'}; model: ${r.stages.finetune.bestKey ?? '-'}`,
@@ -58,4 +68,30 @@ export function formatResult(workflow: string, result: unknown): string {
     ].join('\n');
   }
   return JSON.stringify(result, null, 2);
+}
+
+/**
+ * The pretraining losses by component, as means over (at most) eight equal stretches of the run: enough to see
+ * whether each term fell. L_rec is MSE on normalised pixels (predicting zero scores about 1), L_fr the same on
+ * the facial region, L_cl the negative cosine of online and target representations (-1 is perfect agreement).
+ */
+export function pretrainCurve(history: readonly LossPoint[], buckets = 8): string[] {
+  if (history.length === 0) return [];
+  const n = Math.min(buckets, history.length);
+  const lines = ['  pretrain curve (mean per stretch): steps | loss | L_rec | L_fr | L_cl'];
+  for (let b = 0; b < n; b++) {
+    const part = history.slice(Math.floor((b * history.length) / n), Math.floor(((b + 1) * history.length) / n));
+    const mean = (f: (p: LossPoint) => number) => (part.reduce((s, p) => s + f(p), 0) / part.length).toFixed(4);
+    lines.push(`    ${part[0].step}-${part.at(-1)!.step} | ${mean((p) => p.loss)} | ${mean((p) => p.lRec)} | ${mean((p) => p.lFr)} | ${mean((p) => p.lCl)}`);
+  }
+  return lines;
+}
+
+/** Finetuning's train and validation loss per epoch (ln 2 = 0.693 is a classifier that has learnt nothing). */
+export function finetuneCurve(history: readonly FinetuneEpochRecord[]): string[] {
+  if (history.length === 0) return [];
+  return [
+    '  finetune curve: epoch (step) | train loss | val loss   (0.6931 = chance)',
+    ...history.map((h) => `    ${h.epoch} (${h.step}) | ${h.trainLoss.toFixed(4)} | ${h.valLoss?.toFixed(4) ?? '-'}`),
+  ];
 }

@@ -19,7 +19,7 @@ import { cameraPath, portraitView, renderPath, renderView, viewPoint } from './c
 import { VideoEncoder, type EncoderOptions } from './encode.js';
 import { writeFaultyVideos } from './faulty.js';
 import { frameCount, SampleDatasetOptions, type SampleDatasetOptionsInput, type SampleMethod } from './options.js';
-import { pairIdentities, streamSeed, type Split } from './pairs.js';
+import { pairIdentities, streamSeed, type Pairing, type Split } from './pairs.js';
 import { defaultPhotosDir, findIdentities, photoHashes, type Identity } from './photos.js';
 import {
   fileDigest,
@@ -65,6 +65,7 @@ export async function generateSampleDataset(input: SampleDatasetOptionsInput): P
     compression: options.compression,
     crf: CRF[options.compression],
     extras: options.extras,
+    splits: options.splits ? [...new Set(options.splits)].sort() : null,
     photos: photoHashes(photosDir),
   };
   const existing = await readValidStamp(root, params);
@@ -73,11 +74,7 @@ export async function generateSampleDataset(input: SampleDatasetOptionsInput): P
   await claimFolder(root);
   await writeFile(path.join(root, PARTIAL_FILE), `${JSON.stringify({ params }, null, 2)}\n`);
 
-  const identities = await findIdentities(photosDir, options.identities);
-  const pairing = pairIdentities(
-    identities.map((i) => i.id),
-    options.seed,
-  );
+  const { identities, pairing, rendered } = await planIdentities(options, photosDir);
   const c = options.compression;
   const realDir = `original_sequences/youtube/${c}/videos`;
   const fakeDir = (method: SampleMethod) => `manipulated_sequences/${method}/${c}/videos`;
@@ -94,6 +91,7 @@ export async function generateSampleDataset(input: SampleDatasetOptionsInput): P
   const videos: StampVideo[] = [];
   let closing: Promise<unknown> = Promise.resolve();
   for (const [k, target] of identities.entries()) {
+    if (!rendered(target.id)) continue;
     const source = byId.get(pairing.swaps.find((s) => s.target === target.id)!.source)!;
     const portrait = portraitOf(source);
     const swap: SwapSource = swapSource(portrait.image, portrait.landmarks, target.landmarks);
@@ -135,6 +133,7 @@ export async function generateSampleDataset(input: SampleDatasetOptionsInput): P
   await closing;
 
   const splits = structuredClone(pairing.splits);
+  for (const split of ['train', 'val', 'test'] as Split[]) if (params.splits && !params.splits.includes(split)) splits[split] = [];
   if (options.extras) {
     await writeFaultyVideos(path.join(root, realDir), { ...encoder, frames: params.framesPerVideo }, {
       corrupt: `${EXTRA_IDS.corrupt}.mp4`,
@@ -171,6 +170,39 @@ export async function generateSampleDataset(input: SampleDatasetOptionsInput): P
   await rename(`${stampFile}.tmp`, stampFile);
   await rm(path.join(root, PARTIAL_FILE), { force: true });
   return { ...stamp, root, reused: false, elapsedMs: Date.now() - t0 };
+}
+
+/** Who is in a sample dataset: its identities, the pairs and splits, and whose videos are rendered. */
+export interface SamplePlan {
+  identities: Identity[];
+  pairing: Pairing;
+  /** The split of each identity. */
+  splitOf: Map<string, Split>;
+  /** True when the videos with this target identity are rendered (options.splits). */
+  rendered: (id: string) => boolean;
+}
+
+/**
+ * The identities, pairs and splits generateSampleDataset uses for `input`, without rendering anything (DLIB
+ * runs on the photos): what a check that two sets share no identity or photo needs.
+ */
+export async function planSampleDataset(input: SampleDatasetOptionsInput): Promise<SamplePlan> {
+  const parsed = SampleDatasetOptions.safeParse(input);
+  if (!parsed.success) throw new InvalidConfig(`invalid sample dataset options:\n${z.prettifyError(parsed.error)}`);
+  return planIdentities(parsed.data, path.resolve(parsed.data.photosDir ?? defaultPhotosDir()));
+}
+
+async function planIdentities(options: SampleDatasetOptions, photosDir: string): Promise<SamplePlan> {
+  const identities = await findIdentities(photosDir, options.identities);
+  const pairing = pairIdentities(
+    identities.map((i) => i.id),
+    options.seed,
+    identities.map((i) => i.photo.name),
+  );
+  const splitOf = new Map<string, Split>();
+  for (const split of ['train', 'val', 'test'] as Split[]) for (const id of pairing.splits[split].flat()) splitOf.set(id, split);
+  const rendered = (id: string) => !options.splits || options.splits.includes(splitOf.get(id)!);
+  return { identities, pairing, splitOf, rendered };
 }
 
 /**

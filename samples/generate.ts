@@ -1,6 +1,6 @@
 /**
  * CLI: tsx samples/generate.ts --out DIR [--seed N] [--fps N] [--seconds S] [--size PX] [--identities N]
- *      [--methods Deepfakes,FaceSwap] [--compression c23|c40] [--extras]
+ *      [--methods Deepfakes,FaceSwap] [--compression c23|c40] [--extras] [--splits test,...]
  * Writes a FaceForensics++-layout sample dataset into DIR, or does nothing when DIR already holds a complete
  * one made with the same parameters.
  */
@@ -11,7 +11,7 @@ import type { SampleDatasetOptionsInput } from './options.js';
 
 const USAGE =
   'usage: tsx samples/generate.ts --out DIR [--seed N] [--fps N] [--seconds S] [--size PX] [--identities N] ' +
-  '[--methods Deepfakes,FaceSwap] [--compression c23|c40] [--extras]';
+  '[--methods Deepfakes,FaceSwap] [--compression c23|c40] [--extras] [--splits test,...]';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -25,6 +25,7 @@ async function main(): Promise<void> {
       methods: { type: 'string' },
       compression: { type: 'string' },
       extras: { type: 'boolean' },
+      splits: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -44,6 +45,7 @@ async function main(): Promise<void> {
     methods: values.methods?.split(',').map((m) => m.trim()) as SampleDatasetOptionsInput['methods'],
     compression: values.compression as SampleDatasetOptionsInput['compression'],
     extras: values.extras,
+    splits: values.splits?.split(',').map((m) => m.trim()) as SampleDatasetOptionsInput['splits'],
   };
   const dataset = await generateSampleDataset(input);
   const fakes = dataset.videos.filter((v) => v.label === 'fake').length;

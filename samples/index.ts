@@ -1,5 +1,5 @@
 /** The sample-dataset generator's public API (used by `make demo` and the tests). */
-export { generateSampleDataset, EXTRA_IDS, type SampleDataset } from './dataset.js';
+export { generateSampleDataset, planSampleDataset, EXTRA_IDS, type SampleDataset, type SamplePlan } from './dataset.js';
 export { writeFaultyVideos, type FaultyVideos } from './faulty.js';
 export {
   SampleDatasetOptions,

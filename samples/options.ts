@@ -24,6 +24,11 @@ export const SampleDatasetOptions = z
     methods: z.array(SampleMethod).min(1).default([...sampleMethods]),
     /** FF++ compression folder name; the videos are x264 at this CRF, as FF++ c23/c40 are. */
     compression: z.enum(['c23', 'c40']).default('c23'),
+    /**
+     * Render only the videos of these splits (identities, pairs and splits stay those of the whole set, so a c40
+     * copy of the held-out split shares no identity or photo with the c23 train split); default all.
+     */
+    splits: z.array(z.enum(['train', 'val', 'test'])).min(1).optional(),
     /** Add a corrupt video (id 998) and a face-less one (id 999) as train reals, for failure-reporting tests. */
     extras: z.boolean().default(false),
     /** Folder with the source photos sample1.jpg .. sample6.jpg; default: @vladmandic/face-api's demo folder. */

@@ -52,6 +52,20 @@ export function photoHashes(photosDir: string): Record<string, string> {
  */
 export async function findIdentities(photosDir: string, limit?: number): Promise<Identity[]> {
   const hashes = photoHashes(photosDir);
+  // The same photos give the same faces: a process that builds several sets (the demo's c23 and c40) detects once.
+  const key = JSON.stringify([path.resolve(photosDir), hashes, limit ?? null]);
+  let found = identityCache.get(key);
+  if (!found) {
+    found = detectIdentities(photosDir, hashes, limit);
+    identityCache.set(key, found);
+    found.catch(() => identityCache.delete(key));
+  }
+  return found;
+}
+
+const identityCache = new Map<string, Promise<Identity[]>>();
+
+async function detectIdentities(photosDir: string, hashes: Record<string, string>, limit?: number): Promise<Identity[]> {
   const facesOf = async (name: string) => {
     const image = await decodeImage(path.join(photosDir, name));
     const faces = await detectFacesWithLandmarks(image, 1);

@@ -12,7 +12,7 @@ import type { SampleMethod } from './options.js';
 export const STAMP_FILE = 'sample-dataset.json';
 export const PARTIAL_FILE = 'sample-dataset.partial.json';
 /** Bump when the same parameters would produce different files. */
-export const GENERATOR_VERSION = 1;
+export const GENERATOR_VERSION = 2;
 
 /** Everything the files depend on; two runs with equal params write identical files. */
 export interface SampleParams {
@@ -28,6 +28,8 @@ export interface SampleParams {
   compression: 'c23' | 'c40';
   crf: number;
   extras: boolean;
+  /** Splits whose videos were rendered, null = all. */
+  splits: Array<'train' | 'val' | 'test'> | null;
   /** sha256 of each source photo. */
   photos: Record<string, string>;
 }

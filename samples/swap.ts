@@ -25,16 +25,28 @@ interface SwapStyle {
   /** Hull erosion (and seam width) as a fraction of the jaw width (landmark 0 to 16). */
   erodeFraction: number;
   colourSpace: ColourSpace;
+  /**
+   * Resolution mismatch: the pasted face is rendered at this fraction of the frame's resolution and enlarged
+   * back (box-averaged down, bilinear up), as a deepfake's generator outputs a 64–256 px face that is resized
+   * into a larger frame. 1 = no loss.
+   */
+  renderScale: number;
+  /**
+   * Colour mismatch: the share of the colour transfer kept (1 = full Reinhard match to the target's face, 0 =
+   * the source's own colours), as real swaps rarely match skin tone and lighting exactly.
+   */
+  colourMatch: number;
 }
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, k) => from + k);
 
 export const SWAP_STYLES: Record<SampleMethod, SwapStyle> = {
   // The whole landmarked face (jaw line and brows) with a wide seam and a perceptual colour match.
-  Deepfakes: { warp: 'piecewise', hullPoints: range(0, 67), erodeFraction: 0.08, colourSpace: 'lab' },
+  Deepfakes: { warp: 'piecewise', hullPoints: range(0, 67), erodeFraction: 0.08, colourSpace: 'lab', renderScale: 0.35, colourMatch: 0.7 },
   // Only brows, eyes, nose and mouth (graphics-based FaceSwap also pastes the inner face), aligned as a whole
   // on them, with a narrow seam and a per-channel RGB match.
-  FaceSwap: { warp: 'similarity', hullPoints: range(17, 67), erodeFraction: 0.03, colourSpace: 'rgb' },
+  // A graphics model's texture is low resolution too, and its colour correction is rougher.
+  FaceSwap: { warp: 'similarity', hullPoints: range(17, 67), erodeFraction: 0.03, colourSpace: 'rgb', renderScale: 0.5, colourMatch: 0.5 },
 };
 
 /** A source face ready to be pasted many times: its image, landmarks in that image, and the triangles. */
@@ -138,9 +150,18 @@ export function swapFaces(
       blended[i] = 1;
       core[i] = alpha[i] > 0.5 ? 1 : 0;
     }
-    // The piecewise warp is shared between methods; recolour a copy.
+    // The piecewise warp is shared between methods; recolour a copy, keeping `colourMatch` of the transfer.
+    const own = Float32Array.from(warped.rgb);
     const face = Float32Array.from(warped.rgb);
     transferColour(face, frame.rgb, core, blended, style.colourSpace);
+    const m = style.colourMatch;
+    for (let i = 0; i < face.length; i++) face[i] = m * face[i] + (1 - m) * own[i];
+    // The generator's output: the face over the target frame, at its lower resolution.
+    for (let i = 0; i < alpha.length; i++) {
+      if (warped.covered[i]) continue;
+      for (let c = 0; c < 3; c++) face[i * 3 + c] = frame.rgb[i * 3 + c];
+    }
+    if (style.renderScale < 1) lowerResolution(face, sizePx, style.renderScale);
     const out = Buffer.from(frame.rgb);
     for (let i = 0; i < alpha.length; i++) {
       if (!blended[i]) continue;
@@ -152,4 +173,42 @@ export function swapFaces(
     }
     return { rgb: out, widthPx: sizePx, heightPx: frame.heightPx };
   });
+}
+
+/**
+ * `rgb` ([S, S, 3] float) box-averaged down to round(S · scale) px and enlarged back bilinearly (pixel centres
+ * aligned), in place: what a face rendered at that size and resized into the frame looks like.
+ */
+export function lowerResolution(rgb: Float32Array, sizePx: number, scale: number): void {
+  const s = Math.max(2, Math.round(sizePx * scale));
+  const small = new Float32Array(s * s * 3);
+  const count = new Float32Array(s * s);
+  for (let y = 0; y < sizePx; y++) {
+    const sy = Math.min(s - 1, Math.floor((y * s) / sizePx));
+    for (let x = 0; x < sizePx; x++) {
+      const sx = Math.min(s - 1, Math.floor((x * s) / sizePx));
+      const q = sy * s + sx;
+      count[q]++;
+      for (let c = 0; c < 3; c++) small[q * 3 + c] += rgb[(y * sizePx + x) * 3 + c];
+    }
+  }
+  for (let q = 0; q < s * s; q++) for (let c = 0; c < 3; c++) small[q * 3 + c] /= Math.max(1, count[q]);
+  const ratio = s / sizePx;
+  for (let y = 0; y < sizePx; y++) {
+    const fy = Math.min(s - 1, Math.max(0, (y + 0.5) * ratio - 0.5));
+    const y0 = Math.floor(fy);
+    const y1 = Math.min(s - 1, y0 + 1);
+    const wy = fy - y0;
+    for (let x = 0; x < sizePx; x++) {
+      const fx = Math.min(s - 1, Math.max(0, (x + 0.5) * ratio - 0.5));
+      const x0 = Math.floor(fx);
+      const x1 = Math.min(s - 1, x0 + 1);
+      const wx = fx - x0;
+      for (let c = 0; c < 3; c++) {
+        const a = small[(y0 * s + x0) * 3 + c] * (1 - wx) + small[(y0 * s + x1) * 3 + c] * wx;
+        const b = small[(y1 * s + x0) * 3 + c] * (1 - wx) + small[(y1 * s + x1) * 3 + c] * wx;
+        rgb[(y * sizePx + x) * 3 + c] = a * (1 - wy) + b * wy;
+      }
+    }
+  }
 }

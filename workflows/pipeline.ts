@@ -111,7 +111,7 @@ export async function FsfmPipeline(rawInput: FsfmPipelineInput): Promise<FsfmPip
     return {
       runId,
       stages: { prepare: prepareStages, pretrain: pretrainStage, finetune: finetuneStage, evaluate: evaluateStage },
-      metrics: evaluation.testSets.map((t) => ({ testSet: t.name, faces: t.faces, videoAuc: t.videoAuc, frameAuc: t.frameAuc, eer: t.eer })),
+      metrics: evaluation.testSets.map((t) => ({ testSet: t.name, faces: t.faces, videoAuc: t.videoAuc, frameAuc: t.frameAuc, eer: t.eer, videoAucCi: t.videoAucCi ?? null, frameAucCi: t.frameAucCi ?? null })),
       reportMarkdownKey: evaluation.reportMarkdownKey,
       reportHtmlKey: evaluation.reportHtmlKey,
     };

@@ -75,7 +75,7 @@ export interface EvaluateResult {
   runId: string;
   reportMarkdownKey: string;
   reportHtmlKey: string;
-  testSets: Array<{ name: string; scoresKey: string; metricsKey: string; faces: number; frameAuc: number; videoAuc: number; eer: number; hter: number | null }>;
+  testSets: Array<{ name: string; scoresKey: string; metricsKey: string; faces: number; frameAuc: number; videoAuc: number; eer: number; hter: number | null; videoAucCi?: { low: number; high: number } | null; frameAucCi?: { low: number; high: number } | null }>;
   /** Test sets that could not be scored, with the reason (e.g. a single-class set). */
   failed: Array<{ name: string; error: string }>;
 }

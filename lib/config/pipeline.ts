@@ -116,7 +116,7 @@ export interface FsfmPipelineResult {
     finetune: StageRecord & { bestKey?: string | null };
     evaluate: StageRecord & { reportMarkdownKey?: string; reportHtmlKey?: string };
   };
-  metrics: Array<{ testSet: string; faces: number; videoAuc: number; frameAuc: number; eer: number }>;
+  metrics: Array<{ testSet: string; faces: number; videoAuc: number; frameAuc: number; eer: number; videoAucCi?: { low: number; high: number } | null; frameAucCi?: { low: number; high: number } | null }>;
   reportMarkdownKey: string | null;
   reportHtmlKey: string | null;
 }

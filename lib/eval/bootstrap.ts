@@ -81,3 +81,13 @@ export function bootstrapIntervals<K extends string>(
   for (const [key, column] of samples) intervals[key] = percentileInterval(column, options.confidence);
   return intervals;
 }
+
+/**
+ * True when an AUC's confidence interval reaches down to 0.5 (or lower): the detector is not shown to be
+ * better than chance on that test set, whatever its point estimate. The report and the CLI say so in words.
+ */
+export function notBetterThanChance(aucCi: ConfidenceInterval | null | undefined): boolean {
+  return aucCi !== null && aucCi !== undefined && aucCi.low <= 0.5;
+}
+
+export const CHANCE_FLAG = 'not better than chance';

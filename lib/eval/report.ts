@@ -6,7 +6,7 @@
  * `svg.score-histogram[data-testset][data-model]` holding `rect.hist-bar.hist-real` / `rect.hist-bar.hist-fake`.
  */
 import { InvalidConfig } from '../errors.js';
-import type { ConfidenceInterval } from './bootstrap.js';
+import { CHANCE_FLAG, notBetterThanChance, type ConfidenceInterval } from './bootstrap.js';
 import type { EvalMetrics, ScoreHistogram } from './evaluate.js';
 import { LABEL_CONVENTION } from './options.js';
 import type { RocPoint } from './roc.js';
@@ -80,7 +80,14 @@ export function pct(rate: number): string {
 
 function cellText(entry: ReportEntry): string {
   const m = entry.metrics;
-  return entry.task === 'fas' ? `${pct(m.fas.hter)} / ${pct(m.fas.auc)}` : `${pct(m.video.auc)} / ${pct(m.frame.auc)}`;
+  const text = entry.task === 'fas' ? `${pct(m.fas.hter)} / ${pct(m.fas.auc)}` : `${pct(m.video.auc)} / ${pct(m.frame.auc)}`;
+  return chance(entry) ? `${text} (${CHANCE_FLAG})` : text;
+}
+
+/** The test set's headline AUC (video; FAS: its AUC) has a CI that includes 0.5. */
+function chance(entry: ReportEntry): boolean {
+  const m = entry.metrics;
+  return notBetterThanChance(entry.task === 'fas' ? m.fas.ci?.auc : m.video.ci?.auc);
 }
 
 /** A target-selected cell is marked when rules are mixed, so no optimistic number passes as a source-selected one. */
@@ -94,6 +101,9 @@ function legendLines(table: Table): string[] {
     lines.push('FAS test sets: HTER % / AUC %, video level, HTER at the test set\'s EER threshold.');
   }
   lines.push(`Label convention: ${LABEL_CONVENTION} (the reference scores P(real); AUC is unchanged by the flip).`);
+  if (table.cell.size > 0 && [...table.cell.values()].some(chance)) {
+    lines.push(`"${CHANCE_FLAG}": the bootstrap interval of that cell's video AUC (FAS: AUC) includes 50%, so the detector is not shown to beat a coin there.`);
+  }
   if (table.rules.length === 1) {
     lines.push(`Checkpoint selection: ${table.rules[0]}: ${SELECTION_RULES[table.rules[0]]}.`);
   } else {
@@ -150,7 +160,7 @@ body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2re
 h1{font-size:1.6rem}h2{font-size:1.25rem;margin-top:2rem;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;margin:.75rem 0}th,td{border:1px solid #ccc;padding:.3rem .6rem;text-align:right}
 th:first-child,td:first-child{text-align:left}thead th{background:#f3f3f3}
-.ci{color:#666;font-size:.8em}.note{color:#444}.convention{font-weight:600}
+.ci{color:#666;font-size:.8em}.chance{color:#b00;font-weight:600}.note{color:#444}.convention{font-weight:600}
 .charts{display:flex;flex-wrap:wrap;gap:1.5rem;align-items:flex-start}
 figure{margin:0}figcaption{font-size:.85rem;color:#444;max-width:420px}
 svg text{font-size:11px;fill:#333}.axis{stroke:#333;stroke-width:1}.grid{stroke:#e5e5e5;stroke-width:1}
@@ -304,7 +314,8 @@ function detailTableHtml(entries: readonly ReportEntry[], fas: boolean): string 
           `${m.video.nReal}/${m.video.nFake}`,
           String(m.frame.n),
         ];
-    return `<tr><th>${escapeHtml(e.model)}</th><td>${escapeHtml(e.selection)}</td>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`;
+    const flag = chance(e) ? ` <span class="chance">(${CHANCE_FLAG})</span>` : '';
+    return `<tr><th>${escapeHtml(e.model)}${flag}</th><td>${escapeHtml(e.selection)}</td>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`;
   });
   return `<table class="metrics"><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }

@@ -319,7 +319,11 @@ function stripHead(input: FinetuneConfigInput | FinetuneConfig): FinetuneConfigI
 /**
  * Presets as partial inputs. `paper`: the DfD recipe (method notes §6). `diff`: the DiFF recipe (batch 256, 50
  * epochs, base lr 5e-4, ImageNet normalisation). `demo` fits 2 CPU cores: the demo model (112 px, 8 px patches),
- * batch 8, three epochs over ~100 faces (~36 steps), a peak lr high enough for a visible fall of the loss.
+ * batch 8, three epochs over the sample set's ~770 train faces (~290 steps), and a small-data recipe: peak lr 1e-3,
+ * no mixup/cutmix, RandAugment, random erasing or drop path, and crops of 70–100% of the face. The sample fakes
+ * differ from reals by swap traces (a lower-resolution, imperfectly recoloured face behind a blending seam);
+ * crops down to 8% of the face enlarged 3×, or RandAugment's sharpness and posterize ops, blur or mimic exactly
+ * those traces, and with a few hundred faces the classifier then stays at chance (design/demo-learning.md).
  */
 export const FINETUNE_PRESETS = {
   paper: {},
@@ -350,10 +354,13 @@ export const FINETUNE_PRESETS = {
     epochs: 3,
     warmupEpochs: 0.5,
     batchSize: 8,
-    baseLr: 0.016,
-    checkpointEverySteps: 10,
+    baseLr: 0.032,
+    layerDecay: 0.75,
+    checkpointEverySteps: 40,
     keepLastCheckpoints: 2,
-    model: { preset: 'demo' },
+    model: { preset: 'demo', dropPathRate: 0 },
+    augment: { cropScale: [0.7, 1], randAugment: { numOps: 0 }, randomErasing: { prob: 0 } },
+    regularization: { mixupAlpha: 0, cutmixAlpha: 0 },
   },
 } as const satisfies Record<string, FinetuneConfigInput>;
 

@@ -123,8 +123,8 @@ export function peakLr(o: Pick<PretrainConfig, 'baseLr' | 'batchSize' | 'accumIt
 
 /**
  * Presets as partial inputs. `demo` fits 2 CPU cores: the demo model (112 px faces, 8 px patches, the paper's
- * 14×14 grid), batch 8, two epochs over a ~200-face sample set (~50 steps), a peak lr high enough to see the
- * loss fall within them.
+ * 14×14 grid), batch 8, two epochs over the sample set's ~240 real train + val faces (~60 steps), a peak lr
+ * high enough to see the loss fall within them.
  */
 export const PRETRAIN_PRESETS = {
   paper: {},

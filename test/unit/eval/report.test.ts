@@ -43,8 +43,21 @@ describe('renderMarkdownTable', () => {
     expect(lines).toContain('| Model | CDFv2 | DFDC |');
     // strong: video AUC 1; frames: fake 0.55 loses to 0.6 only -> 15/16 = 93.75%.
     expect(strong.frame.auc).toBe(15 / 16);
-    expect(lines).toContain('| FSFM ViT-B | 100.00 / 93.75 | ' + `${(weak.video.auc * 100).toFixed(2)} / ${(weak.frame.auc * 100).toFixed(2)} |`);
-    expect(lines).toContain(`| MAE ViT-B | ${(weak.video.auc * 100).toFixed(2)} / ${(weak.frame.auc * 100).toFixed(2)} | – |`);
+    const weakCell = `${(weak.video.auc * 100).toFixed(2)} / ${(weak.frame.auc * 100).toFixed(2)} (not better than chance)`;
+    expect(lines).toContain(`| FSFM ViT-B | 100.00 / 93.75 | ${weakCell} |`);
+    expect(lines).toContain(`| MAE ViT-B | ${weakCell} | – |`);
+  });
+
+  it('flags a cell whose video AUC interval includes 50% as "not better than chance", and only those', () => {
+    expect(strong.video.ci!.auc.low).toBeGreaterThan(0.5);
+    expect(weak.video.ci!.auc.low).toBeLessThanOrEqual(0.5);
+    const md = renderMarkdownTable(ENTRIES);
+    expect(md.match(/not better than chance\)/g)).toHaveLength(2);
+    expect(md).toContain('| FSFM ViT-B | 100.00 / 93.75 |');
+    expect(md).toContain('bootstrap interval of that cell');
+    expect(renderMarkdownTable([ENTRIES[0]])).not.toContain('chance');
+    expect(renderHtmlReport(ENTRIES)).toContain('<span class="chance">(not better than chance)</span>');
+    expect(renderHtmlReport([ENTRIES[0]])).not.toContain('not better than chance');
   });
 
   it('states the label convention and the selection rule', () => {
@@ -60,7 +73,7 @@ describe('renderMarkdownTable', () => {
       { model: 'FSFM ViT-B', testSet: 'MCIO→O', metrics: weak, selection: 'target', task: 'fas' },
     ]);
     expect(md).toContain('| Model | CDFv2 | DFDC | MCIO→O |');
-    expect(md).toContain(`${(weak.fas.hter * 100).toFixed(2)} / ${(weak.fas.auc * 100).toFixed(2)} †`);
+    expect(md).toContain(`${(weak.fas.hter * 100).toFixed(2)} / ${(weak.fas.auc * 100).toFixed(2)} (not better than chance) †`);
     expect(md).toContain('HTER % / AUC %');
     expect(md).toContain('Checkpoint selection target (cells marked †)');
   });

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { finetuneCurve, formatResult, pretrainCurve } from '../../cli/format.js';
+
+const point = (step: number, lRec: number) => ({ step, loss: lRec + 0.1, lRec, lFr: 2 * lRec, lCl: -0.5, lr: 1e-3 });
+
+describe('training curves in the CLI', () => {
+  it('pretraining: means of each loss component over up to eight stretches of the run', () => {
+    const history = Array.from({ length: 16 }, (_, k) => point(k + 1, 1 - k / 16));
+    const lines = pretrainCurve(history);
+    expect(lines).toHaveLength(9);
+    expect(lines[0]).toContain('L_rec | L_fr | L_cl');
+    // First stretch: steps 1-2, L_rec mean (1 + 0.9375) / 2.
+    expect(lines[1].trim()).toBe('1-2 | 1.0688 | 0.9688 | 1.9375 | -0.5000');
+    expect(lines[8].trim()).toMatch(/^15-16 \| /);
+    expect(pretrainCurve([])).toEqual([]);
+    expect(pretrainCurve(history.slice(0, 3))).toHaveLength(4);
+  });
+
+  it('finetuning: train and validation loss per epoch', () => {
+    const lines = finetuneCurve([
+      { epoch: 0, step: 10, trainLoss: 0.7, valLoss: 0.69 },
+      { epoch: 1, step: 20, trainLoss: 0.4, valLoss: null },
+    ]);
+    expect(lines.slice(1).map((l) => l.trim())).toEqual(['0 (10) | 0.7000 | 0.6900', '1 (20) | 0.4000 | -']);
+  });
+
+  it('the pipeline table shows AUC intervals and flags a test set whose video AUC interval includes 50%', () => {
+    const text = formatResult('FsfmPipeline', {
+      runId: 'r',
+      stages: {
+        prepare: [],
+        pretrain: { stage: 'pretrain', key: 'k', status: 'ran', result: { lossHistory: [point(1, 1), point(2, 0.5)] } },
+        finetune: { stage: 'finetune', key: 'k', status: 'ran', result: { history: [{ epoch: 0, step: 5, trainLoss: 0.6, valLoss: 0.65 }] } },
+        evaluate: { stage: 'evaluate', key: 'k', status: 'ran' },
+      },
+      metrics: [
+        { testSet: 'good', faces: 10, videoAuc: 0.95, frameAuc: 0.9, eer: 0.1, videoAucCi: { low: 0.8, high: 1 }, frameAucCi: { low: 0.85, high: 0.95 } },
+        { testSet: 'coin', faces: 10, videoAuc: 0.6, frameAuc: 0.55, eer: 0.4, videoAucCi: { low: 0.3, high: 0.85 }, frameAucCi: { low: 0.5, high: 0.6 } },
+      ],
+      reportMarkdownKey: null,
+      reportHtmlKey: null,
+    });
+    const row = (name: string) => text.split('\n').find((l) => l.startsWith(`| ${name} |`))!;
+    expect(row('good')).toBe('| good | 95.00% [80.0, 100.0] | 90.00% [85.0, 95.0] | 10.00% | 10 |');
+    expect(row('coin')).toContain('60.00% [30.0, 85.0] (not better than chance)');
+    expect(text).toContain('pretrain curve');
+    expect(text).toContain('0 (5) | 0.6000 | 0.6500');
+  });
+});
