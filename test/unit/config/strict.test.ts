@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { demoPipelineInput } from '../../../cli/demo';
+import { demoPipelineInput } from '../../../cli/demo-input';
 import { repoRoot } from '../../../infra/paths';
 import { parseWorkflowInput, type WorkflowName } from '../../../lib/config';
 import { InvalidConfig } from '../../../lib/errors';
