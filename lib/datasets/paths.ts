@@ -4,7 +4,8 @@
  * root (realpath). Any escape is an InvalidPath naming the offending path, never a silent skip.
  */
 import type { Dirent } from 'node:fs';
-import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { open, readdir, readFile, readlink, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, posix, relative, sep } from 'node:path';
 import { InvalidPath } from '../errors.js';
 
@@ -164,5 +165,52 @@ export class DatasetRoot {
       `${rel} resolves outside the dataset root ${this.given} (to ${target}); ` +
         'links must stay inside the root: point the root at the real location instead',
     );
+  }
+}
+
+/** A dataset file held open, proven inside its root at open time. */
+export interface ContainedFile {
+  /**
+   * `/proc/<pid>/fd/<n>`: opening it (here or in an ffmpeg child) reopens exactly the file that was checked, whatever
+   * has been swapped in at its path since.
+   */
+  readonly path: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens `rel` under `root` for reading and checks containment on the opened descriptor, not on the path: the real
+ * path of what was opened (the kernel's /proc/self/fd link) must lie inside the root's real path. Planning checked
+ * the path once; a file swapped for a symlink to /etc/shadow after that is refused here (InvalidPath), with no race
+ * between check and use. Linux only (as the workers). Not a regular file (a FIFO, a device) is refused too.
+ */
+export async function openInsideRoot(root: string, rel: string): Promise<ContainedFile> {
+  const listed = DatasetRoot.checkListedPath(rel, 'manifest row');
+  let rootReal: string;
+  try {
+    rootReal = await realpath(root);
+  } catch (err) {
+    throw new InvalidPath(`dataset root not found: ${root}`, { cause: err });
+  }
+  let handle;
+  try {
+    // O_NONBLOCK: opening a FIFO put in a file's place must not hang the worker (no effect on regular files).
+    handle = await open(join(rootReal, ...listed.split('/')), fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  } catch (err) {
+    throw new InvalidPath(`cannot open ${listed} under ${root} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
+  }
+  try {
+    const fdPath = `/proc/self/fd/${handle.fd}`;
+    const target = await readlink(fdPath);
+    const r = relative(rootReal, target);
+    if (r === '' || r === '..' || r.startsWith(`..${sep}`) || isAbsolute(r)) {
+      throw new InvalidPath(`${listed} resolves outside the dataset root ${root} (to ${target}) when opened; refusing to read it`);
+    }
+    if (!(await handle.stat()).isFile()) throw new InvalidPath(`${listed} under ${root} is not a regular file`);
+    const h = handle;
+    return { path: `/proc/${process.pid}/fd/${handle.fd}`, close: () => h.close() };
+  } catch (err) {
+    await handle.close();
+    throw err;
   }
 }

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { CorruptVideo, FsfmError, InvalidConfig, InvalidPath, NoFaceFound } from '../errors.js';
 import type { ManifestRow } from '../datasets/manifest.js';
-import { DatasetRoot } from '../datasets/paths.js';
+import { DatasetRoot, openInsideRoot } from '../datasets/paths.js';
 import { decodeImage, type RgbImage } from '../faces/image.js';
 import { extractFace } from '../faces/extract-face.js';
 import { preloadDlib, type DetectedBox, type Point } from '../faces/dlib.js';
@@ -186,7 +186,8 @@ export async function videoKey(
   ctx: { datasetRoot: string; options: PrepareOptions | PrepareOptionsInput; signal?: AbortSignal },
 ): Promise<string> {
   const opts = parsePrepareOptions(ctx.options);
-  const source = await digestFile(rowFilePath(ctx.datasetRoot, row), ctx.signal);
+  const opened = await openInsideRoot(ctx.datasetRoot, row.path);
+  const source = await digestFile(opened.path, ctx.signal).finally(() => opened.close());
   return videoKeyOf(keyInputs(opts, row, source, await predictorDigest(opts.face.predictorPath)));
 }
 
@@ -207,8 +208,18 @@ export async function prepareVideo(row: ManifestRow, ctx: PrepareVideoContext): 
       `${row.id}: purpose ${opts.purpose} samples 0 frames from ${row.label} rows; leave such rows out (selectRows)`,
     );
   }
-  const file = rowFilePath(ctx.datasetRoot, row);
-  const imageBytes = row.kind === 'image' ? await readImageFile(file) : undefined;
+  // Containment is checked on the opened file (planning checked the path; it may have been swapped since), and
+  // every read below (hash, ffprobe, ffmpeg, image bytes) goes through that one open file.
+  const opened = await openInsideRoot(ctx.datasetRoot, row.path);
+  try {
+    return await prepareOpened(row, ctx, opts, framesRequested, opened.path, startedMs);
+  } finally {
+    await opened.close();
+  }
+}
+
+async function prepareOpened(row: ManifestRow, ctx: PrepareVideoContext, opts: PrepareOptions, framesRequested: number, file: string, startedMs: number): Promise<PrepareVideoResult> {
+  const imageBytes = row.kind === 'image' ? await readImageFile(file, row.path) : undefined;
   const source: FileDigest = imageBytes
     ? { sha256: sha256Hex(imageBytes), sizeBytes: imageBytes.length }
     : await digestFile(file, ctx.signal);
@@ -285,6 +296,8 @@ export async function prepareVideo(row: ManifestRow, ctx: PrepareVideoContext): 
     await writer.commit(VIDEO_SET_KIND, meta);
     return result({ faces: faces.length, framesSampled: frames.indices.length, framesWithoutFace, skipped: false });
   } catch (err) {
+    // Tools saw the open file as /proc/<pid>/fd/<n>: name the dataset's file instead.
+    if (err instanceof FsfmError && err.message.includes(file)) err.message = err.message.split(file).join(rowFilePath(ctx.datasetRoot, row));
     if ((err instanceof CorruptVideo || err instanceof NoFaceFound) && !ctx.signal?.aborted) {
       const failed: VideoSetMeta = {
         status: 'failed',
@@ -338,11 +351,11 @@ async function imageFrames(row: ManifestRow, bytes: Buffer): Promise<FrameSource
   };
 }
 
-async function readImageFile(file: string): Promise<Buffer> {
+async function readImageFile(file: string, rel: string): Promise<Buffer> {
   try {
     return await readFile(file);
   } catch (err) {
-    throw new InvalidPath(`cannot read image ${file} (${(err as NodeJS.ErrnoException).code})`, { cause: err });
+    throw new InvalidPath(`cannot read image ${rel} (${(err as NodeJS.ErrnoException).code})`, { cause: err });
   }
 }
 
