@@ -29,12 +29,25 @@ const USAGE = `usage:
   fsfm schedule list | describe <id> | pause <id> | unpause <id> | trigger <id> | backfill <id> --from ISO --to ISO | delete <id>
 workflows: ${WORKFLOW_NAMES.join(', ')}`;
 
-function failureMessage(err: unknown): string {
-  let e = err as { message?: string; cause?: unknown } | undefined;
-  // The most specific cause carries the activity's own message (e.g. "videosDir ... is not a folder").
-  while (e && (e as { cause?: unknown }).cause) e = (e as { cause?: unknown }).cause as typeof e;
+/** Error names of plain JavaScript/Node errors: a failure of this type is a raw cause (ENOENT …), not our message. */
+const GENERIC_ERRORS = new Set(['Error', 'TypeError', 'RangeError', 'SyntaxError', 'SystemError', 'AbortError', '']);
+
+/**
+ * The message a user should read for a failed workflow: the most specific domain error in the failure's cause chain
+ * (e.g. InvalidPath "dataset root not found: /data/x" under ActivityFailure and ChildWorkflowFailure), not the raw
+ * system error it wraps ("ENOENT: no such file or directory, realpath …"); the deepest message when none is ours.
+ */
+export function failureMessage(err: unknown): string {
+  type Node = { message?: string; cause?: unknown; type?: string; name?: string };
+  let e = err as Node | undefined;
+  let domain: Node | undefined;
+  while (e) {
+    if (e.name === 'ApplicationFailure' && !GENERIC_ERRORS.has(e.type ?? '')) domain = e;
+    if (!e.cause) break;
+    e = e.cause as Node;
+  }
   // One line, but all of it: multi-line domain messages (e.g. every missing part of a dataset layout) are joined.
-  return oneLine(e?.message ?? String(err));
+  return oneLine((domain ?? e)?.message ?? String(err));
 }
 
 function oneLine(text: string): string {

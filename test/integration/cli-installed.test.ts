@@ -107,6 +107,17 @@ describe('the fsfm bin as installed by npm', () => {
   });
 });
 
+describe('failure messages through the installed bin', () => {
+  it('a missing dataset root fails the run with one line naming the path, not the raw ENOENT', async () => {
+    const missing = path.join(dir, 'no-such-dataset');
+    const out = await invocations[0][1](['run', 'PrepareDataset', '--input', writeJson('missing.json', { ...prepareInput(), dataset: { root: missing, format: 'ffpp' } }), '--wait']);
+    expect(out.code).toBe(1);
+    const lines = out.stderr.trim().split('\n');
+    expect(lines[lines.length - 1]).toMatch(new RegExp(`^fsfm: PrepareDataset \\S+ failed: dataset root not found: ${missing}$`));
+    expect(out.stderr).not.toMatch(/ENOENT|realpath/);
+  });
+});
+
 describe('infra/ci-example.yml', () => {
   it('runs its steps as written and the job ends with the pipeline result as JSON', async () => {
     const yaml = fs.readFileSync(path.join(repoRoot, 'infra', 'ci-example.yml'), 'utf8');
