@@ -5,7 +5,8 @@
  */
 import os from 'node:os';
 import { IntegrityError } from '../../errors.js';
-import { decodeFloats, type FloatDtype } from './dtypes.js';
+import { DTYPE_BYTES, decodeFloats, type FloatDtype } from './dtypes.js';
+import { DecodeBudget, weightLimits, type WeightLimits } from './limits.js';
 import type { NamedArray } from '../tensor-file.js';
 
 const DTYPES: Record<string, FloatDtype> = { F32: 'float32', F16: 'float16', BF16: 'bfloat16', F64: 'float64' };
@@ -38,8 +39,12 @@ export interface SafetensorsFile {
   tensors: Map<string, NamedArray & { dtype: string }>;
 }
 
-/** Decodes every tensor to float32 (in file order of the header). */
-export function decodeSafetensors(buf: Buffer): SafetensorsFile {
+/**
+ * Decodes every tensor to float32 (in file order of the header). Each tensor's shape × dtype must equal its byte
+ * range, and the decoded sizes count against `limits` (./limits) before they are allocated.
+ */
+export function decodeSafetensors(buf: Buffer, limits: Partial<WeightLimits> = {}): SafetensorsFile {
+  const budget = new DecodeBudget(weightLimits(limits), 'safetensors file');
   if (buf.length < 8) throw new IntegrityError('not a safetensors file (shorter than its header length)');
   const n = buf.readBigUInt64LE(0);
   if (n > BigInt(buf.length - 8)) throw new IntegrityError(`safetensors header length ${n} exceeds the file`);
@@ -59,7 +64,10 @@ export function decodeSafetensors(buf: Buffer): SafetensorsFile {
     if (!kind) throw new IntegrityError(`safetensors tensor ${name}: dtype ${dtype} is not a float type`);
     const [begin, end] = offsets;
     if (!(begin >= 0 && end >= begin && dataStart + end <= buf.length)) throw new IntegrityError(`safetensors tensor ${name}: offsets [${offsets}] outside the file`);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new IntegrityError(`safetensors tensor ${name}: shape ${JSON.stringify(shape)} is not a list of sizes`);
     const size = shape.reduce((a, b) => a * b, 1);
+    if (size * DTYPE_BYTES[kind] !== end - begin) throw new IntegrityError(`safetensors tensor ${name}: shape [${shape}] of ${dtype} needs ${size * DTYPE_BYTES[kind]} bytes, its range holds ${end - begin}`);
+    budget.take(size * 4, `safetensors tensor ${name}`);
     const values = decodeFloats(buf.subarray(dataStart + begin, dataStart + end), kind, 'little');
     if (values.length !== size) throw new IntegrityError(`safetensors tensor ${name}: ${values.length} values for shape [${shape}]`);
     tensors.set(name, { dtype, shape, values });

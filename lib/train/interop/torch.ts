@@ -14,6 +14,7 @@ import { type EncoderArch, referenceEncoderArch } from '../../model/presets.js';
 import type { NamedArray } from '../tensor-file.js';
 import { decodeFloats, type FloatDtype } from './dtypes.js';
 import { PyGlobal, PyObject, unpickle } from './pickle.js';
+import { DecodeBudget, weightLimits, WeightFileTooLarge, type WeightLimits } from './limits.js';
 import { bufferAccess, fileAccess, ZipReader } from './zip.js';
 
 export type TorchDtype = FloatDtype | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
@@ -68,17 +69,23 @@ export interface TorchCheckpoint {
   close(): Promise<void>;
 }
 
-export async function openTorchCheckpoint(source: string | Buffer): Promise<TorchCheckpoint> {
+/**
+ * Opens a torch.save archive. Memory is bounded before it is allocated (./limits): each entry's declared size and
+ * each tensor's bytes count against `limits` (default: the environment's or 2 GiB per tensor, 8 GiB per file), a
+ * view must lie inside its storage, and inflation stops at an entry's declared size.
+ */
+export async function openTorchCheckpoint(source: string | Buffer, limits: Partial<WeightLimits> = {}): Promise<TorchCheckpoint> {
+  const budget = new DecodeBudget(weightLimits(limits), typeof source === 'string' ? source : 'torch checkpoint');
   const zip = await ZipReader.open(typeof source === 'string' ? await fileAccess(source) : bufferAccess(source));
   try {
     const pkl = zip.names().find((n) => /^[^/]+\/data\.pkl$/.test(n));
     if (!pkl) throw new IntegrityError('not a torch.save archive: no <root>/data.pkl entry');
     const root = pkl.slice(0, -'/data.pkl'.length);
     const byteOrderEntry = `${root}/byteorder`;
-    const byteOrder = zip.entries.has(byteOrderEntry) ? (await zip.read(byteOrderEntry)).toString('latin1').trim() : 'little';
+    const byteOrder = zip.entries.has(byteOrderEntry) ? (await zip.read(byteOrderEntry, budget)).toString('latin1').trim() : 'little';
     if (byteOrder !== 'little' && byteOrder !== 'big') throw new IntegrityError(`torch archive byteorder '${byteOrder}'`);
 
-    const value = unpickle(await zip.read(pkl), {
+    const value = unpickle(await zip.read(pkl, budget), {
       persistentLoad: (pid) => storageRef(pid),
       calls: {
         'torch._utils._rebuild_tensor_v2': (a) => rebuildTensor(a),
@@ -91,23 +98,33 @@ export async function openTorchCheckpoint(source: string | Buffer): Promise<Torc
     });
 
     const storages = new Map<string, Promise<Buffer>>();
-    const storageBytes = (key: string) => {
-      let p = storages.get(key);
+    const storageBytes = (ref: TorchStorageRef) => {
+      let p = storages.get(ref.key);
       if (!p) {
-        p = zip.read(`${root}/data/${key}`);
-        storages.set(key, p);
+        const name = `${root}/data/${ref.key}`;
+        const entry = zip.entries.get(name);
+        const expected = ref.numel * ELEMENT_BYTES[ref.dtype];
+        // The pickle's numel and the zip's declared size must agree before a byte is inflated.
+        if (entry && entry.uncompressedSize !== expected) {
+          throw new IntegrityError(`storage ${ref.key}: the archive declares ${entry.uncompressedSize} bytes for ${ref.numel} ${ref.dtype} values (${expected} bytes)`);
+        }
+        p = zip.read(name, budget);
+        storages.set(ref.key, p);
       }
       return p;
     };
 
     const read = async (t: TorchTensorRef): Promise<Float32Array> => {
-      const bytes = await storageBytes(t.storage.key);
+      const numel = checkView(t);
+      // The float32 output (and, for a strided view, the decoded storage) is charged before it is allocated.
+      budget.take(numel * 4, `tensor [${t.shape}] of storage ${t.storage.key}`);
+      const bytes = await storageBytes(t.storage);
       const size = ELEMENT_BYTES[t.dtype];
       if (bytes.length !== t.storage.numel * size) {
         throw new IntegrityError(`storage ${t.storage.key}: ${bytes.length} bytes for ${t.storage.numel} ${t.dtype} values`);
       }
-      const numel = t.shape.reduce((a, b) => a * b, 1);
       const contiguous = isContiguous(t.shape, t.stride);
+      if (!contiguous) budget.take(t.storage.numel * 4, `storage ${t.storage.key} decoded for a strided view`);
       if (contiguous) {
         if ((t.offset + numel) * size > bytes.length) throw new IntegrityError(`tensor view runs past storage ${t.storage.key}`);
         return decodeAny(bytes.subarray(t.offset * size, (t.offset + numel) * size), t.dtype, byteOrder);
@@ -166,13 +183,37 @@ export function torchCheckpointArch(root: unknown): Partial<EncoderArch> | null 
   return referenceEncoderArch(model, typeof inputSize === 'number' ? inputSize : undefined);
 }
 
+/**
+ * Checks a view against its storage before anything is read or allocated: whole non-negative sizes, strides and
+ * offset; no more elements than the storage holds (a view that repeats elements, e.g. stride 0, is how a few bytes
+ * of pickle ask for gigabytes); every element inside the storage. Returns the view's element count.
+ */
+function checkView(t: TorchTensorRef): number {
+  const { shape, stride, offset, storage } = t;
+  const bad = (why: string) => new WeightFileTooLarge(`tensor view [${shape}] stride [${stride}] offset ${offset} of storage ${storage.key} (${storage.numel} values) ${why}; refused`);
+  if (shape.length !== stride.length) throw bad('has a different number of strides and dimensions');
+  if (![...shape, ...stride, offset].every((v) => Number.isSafeInteger(v) && v >= 0)) throw bad('has a negative or non-integer size, stride or offset');
+  let numel = 1;
+  for (const s of shape) {
+    numel *= s;
+    if (numel > storage.numel) throw bad('has more elements than its storage');
+  }
+  if (numel === 0) return 0;
+  let last = offset;
+  for (let d = 0; d < shape.length; d++) last += (shape[d] - 1) * stride[d];
+  if (!(last < storage.numel)) throw bad('reaches past the end of its storage');
+  return numel;
+}
+
 function storageRef(pid: unknown): TorchStorageRef {
   if (!Array.isArray(pid) || pid[0] !== 'storage' || pid.length < 5) throw new IntegrityError(`unsupported persistent id ${JSON.stringify(String(pid))}`);
   const [, type, key, , numel] = pid as [string, unknown, unknown, unknown, unknown];
   const typeName = type instanceof PyGlobal ? type.name : String(type);
   const dtype = STORAGE_DTYPES[typeName];
   if (!dtype) throw new IntegrityError(`storage type ${typeName} is not supported`);
-  return { key: String(key), dtype, numel: Number(numel) };
+  const n = Number(numel);
+  if (!Number.isSafeInteger(n) || n < 0) throw new IntegrityError(`storage ${String(key)}: impossible size ${String(numel)}`);
+  return { key: String(key), dtype, numel: n };
 }
 
 function rebuildTensor(args: unknown[]): TorchTensorRef {

@@ -5,6 +5,7 @@
 import { open } from 'node:fs/promises';
 import zlib from 'node:zlib';
 import { IntegrityError } from '../../errors.js';
+import { DecodeBudget, WeightFileTooLarge } from './limits.js';
 
 export interface RandomAccess {
   readonly sizeBytes: number;
@@ -88,6 +89,7 @@ export class ZipReader {
       cdSize = num64(z64, 40);
       cdOffset = num64(z64, 48);
     }
+    if (cdOffset + cdSize > src.sizeBytes) throw new IntegrityError(`zip central directory [${cdOffset}, +${cdSize}) lies outside the ${src.sizeBytes}-byte file`);
     const cd = await src.read(cdOffset, cdSize);
     const entries = new Map<string, ZipEntry>();
     let p = 0;
@@ -126,19 +128,36 @@ export class ZipReader {
     return [...this.entries.keys()];
   }
 
-  /** An entry's bytes, inflated if needed and checked against its CRC-32. */
-  async read(name: string): Promise<Buffer> {
+  /**
+   * An entry's bytes, inflated if needed and checked against its CRC-32. The declared size is charged to `budget`
+   * (when given) before anything is allocated, the compressed bytes must lie inside the file, and inflation stops
+   * at the declared size: an entry that inflates past it (a deflate bomb) is refused, not decompressed.
+   */
+  async read(name: string, budget?: DecodeBudget): Promise<Buffer> {
     const entry = this.entries.get(name);
     if (!entry) throw new IntegrityError(`zip has no entry ${name}`);
+    budget?.take(entry.uncompressedSize, `zip entry ${name}`);
+    if (entry.localHeaderOffset + 30 > this.src.sizeBytes) throw new IntegrityError(`zip entry ${name}: local header outside the file`);
     const local = await this.src.read(entry.localHeaderOffset, 30);
     if (local.readUInt32LE(0) !== LOCAL) throw new IntegrityError(`zip entry ${name}: local header not found`);
     // The local extra field may differ from the central one (torch pads it to align the data to 64 bytes).
     const dataStart = entry.localHeaderOffset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28);
+    if (dataStart + entry.compressedSize > this.src.sizeBytes) throw new IntegrityError(`zip entry ${name}: ${entry.compressedSize} compressed bytes run past the end of the file`);
+    if (entry.method === 0 && entry.compressedSize !== entry.uncompressedSize) throw new IntegrityError(`zip entry ${name}: stored entry with different sizes`);
     const raw = await this.src.read(dataStart, entry.compressedSize);
     let data: Buffer;
     if (entry.method === 0) data = raw;
-    else if (entry.method === 8) data = zlib.inflateRawSync(raw);
-    else throw new IntegrityError(`zip entry ${name}: compression method ${entry.method} is not supported`);
+    else if (entry.method === 8) {
+      try {
+        // maxOutputLength one past the declared size: a longer output is a lie about the size, caught below.
+        data = zlib.inflateRawSync(raw, { maxOutputLength: Math.max(1, entry.uncompressedSize + 1) });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+          throw new WeightFileTooLarge(`zip entry ${name} inflates past its declared ${entry.uncompressedSize} bytes (a deflate bomb or a corrupt file); refused`);
+        }
+        throw new IntegrityError(`zip entry ${name}: cannot inflate (${(err as Error).message})`, { cause: err });
+      }
+    } else throw new IntegrityError(`zip entry ${name}: compression method ${entry.method} is not supported`);
     if (data.length !== entry.uncompressedSize) throw new IntegrityError(`zip entry ${name}: ${data.length} bytes, expected ${entry.uncompressedSize}`);
     // torch can be told not to compute CRCs (its save config `compute_crc32`), which leaves the field 0.
     if (entry.crc32 !== 0 && (zlib.crc32(data) >>> 0) !== entry.crc32) throw new IntegrityError(`zip entry ${name}: CRC-32 mismatch (corrupt file)`);

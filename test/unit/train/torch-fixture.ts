@@ -132,6 +132,10 @@ export interface ZipInput {
   name: string;
   data: Buffer;
   deflate?: boolean;
+  /** Raw deflate bytes to store instead of deflating `data` (a hand-made stream, e.g. a bomb). */
+  deflated?: Buffer;
+  /** The uncompressed size to declare instead of data.length (a lie, or a size too big to build). */
+  declaredSize?: number;
 }
 
 /** A zip of the given entries; stored entries' data aligned to 64 bytes with a padding extra field, as torch does. */
@@ -141,10 +145,11 @@ export function writeZip(entries: ZipInput[]): Buffer {
   let offset = 0;
   for (const e of entries) {
     const name = Buffer.from(e.name, 'utf8');
-    const body = e.deflate ? zlib.deflateRawSync(e.data) : e.data;
+    const body = e.deflated ?? (e.deflate ? zlib.deflateRawSync(e.data) : e.data);
+    const declared = e.declaredSize ?? e.data.length;
     const crc = zlib.crc32(e.data) >>> 0;
     let extra = Buffer.alloc(0);
-    if (!e.deflate) {
+    if (!e.deflate && !e.deflated) {
       const unpadded = offset + 30 + name.length + 4;
       const pad = (64 - (unpadded % 64)) % 64;
       extra = Buffer.alloc(4 + pad);
@@ -154,20 +159,20 @@ export function writeZip(entries: ZipInput[]): Buffer {
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
     local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(e.deflate ? 8 : 0, 8);
+    local.writeUInt16LE(e.deflate || e.deflated ? 8 : 0, 8);
     local.writeUInt32LE(crc, 14);
     local.writeUInt32LE(body.length, 18);
-    local.writeUInt32LE(e.data.length, 22);
+    local.writeUInt32LE(declared, 22);
     local.writeUInt16LE(name.length, 26);
     local.writeUInt16LE(extra.length, 28);
     const cd = Buffer.alloc(46);
     cd.writeUInt32LE(0x02014b50, 0);
     cd.writeUInt16LE(20, 4);
     cd.writeUInt16LE(20, 6);
-    cd.writeUInt16LE(e.deflate ? 8 : 0, 10);
+    cd.writeUInt16LE(e.deflate || e.deflated ? 8 : 0, 10);
     cd.writeUInt32LE(crc, 16);
     cd.writeUInt32LE(body.length, 20);
-    cd.writeUInt32LE(e.data.length, 24);
+    cd.writeUInt32LE(declared, 24);
     cd.writeUInt16LE(name.length, 28);
     cd.writeUInt32LE(offset, 42);
     central.push(cd, name);
