@@ -1,5 +1,9 @@
 import { Client, Connection } from '@temporalio/client';
 import { temporalEnv } from '../infra/temporal-env';
+import { workflowUiUrl } from '../infra/ui-url';
+import { CliError } from './errors';
+
+export { CliError };
 
 export async function connectClient(): Promise<{ client: Client; close: () => Promise<void>; address: string; namespace: string }> {
   const env = temporalEnv();
@@ -13,20 +17,7 @@ export async function connectClient(): Promise<{ client: Client; close: () => Pr
   return { client, close: () => connection.close(), address: env.address, namespace: env.namespace };
 }
 
-/** The Temporal UI page of a workflow: FSFM_UI_URL, else the local dev server's UI (gRPC port + 1000). */
+/** The Temporal UI page of a workflow (infra/ui-url.ts: FSFM_UI_URL, else the started dev server's record, else gRPC port + 1000). */
 export function uiUrl(address: string, namespace: string, workflowId?: string): string {
-  let base = process.env.FSFM_UI_URL;
-  if (!base) {
-    const [host, port] = address.split(':');
-    base = `http://${host}:${Number(port) + 1000}`;
-  }
-  const ns = `${base.replace(/\/$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows`;
-  return workflowId ? `${ns}/${encodeURIComponent(workflowId)}` : ns;
-}
-
-/** An error the CLI reports as one line, with its exit code. */
-export class CliError extends Error {
-  constructor(message: string, readonly exitCode: number) {
-    super(message);
-  }
+  return workflowUiUrl(address, namespace, workflowId);
 }

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { CliError } from './client';
+import { CliError } from './errors';
 
 /** Reads a workflow input: a JSON file, or stdin for '-'. */
 export function readInput(file: string): unknown {

@@ -8,16 +8,19 @@
  */
 import crypto from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { inputJsonSchema, isWorkflowName, parseWorkflowInput, WORKFLOW_NAMES } from '../lib/config';
 import { FsfmError } from '../lib/errors';
-import { servicesCommand } from '../infra/cli';
-import { TASK_QUEUE_CPU } from '../workflows/common';
-import { CliError, connectClient, uiUrl } from './client';
+import { TASK_QUEUE_CPU } from '../workflows/task-queues';
+import { CliError } from './errors';
 import { formatResult } from './format';
 import { readInput } from './input';
 import { watchProgress } from './progress';
-import { scheduleCommand } from './schedule';
+
+// Heavy modules (the Temporal client and its gRPC stack, the AWS SDK behind `services`) load only in the commands
+// that use them: `fsfm schema` needs none, and nothing here loads TF.js (test/unit/cli/startup.test.ts).
+// require, not import(): the bin runs under tsx's CommonJS hook, which import() would bypass.
+const temporalClient = () => require('@temporalio/client') as typeof import('@temporalio/client');
+const clientHelpers = () => require('./client') as typeof import('./client');
 
 const USAGE = `usage:
   fsfm run <Workflow> --input FILE|- [--id ID] [--wait] [--json]
@@ -71,6 +74,7 @@ async function run(args: string[]): Promise<number> {
     throw err;
   }
   const id = values.id ?? `${name}-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${crypto.randomBytes(3).toString('hex')}`;
+  const [{ WorkflowFailedError }, { connectClient, uiUrl }] = [temporalClient(), clientHelpers()];
   const { client, close, address, namespace } = await connectClient();
   try {
     const handle = await client.workflow.start(name, {
@@ -111,6 +115,7 @@ async function status(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
   const id = positionals[0];
   if (!id) throw new CliError('status needs a workflow id', 2);
+  const [{ WorkflowNotFoundError }, { connectClient, uiUrl }] = [temporalClient(), clientHelpers()];
   const { client, close, address, namespace } = await connectClient();
   try {
     const handle = client.workflow.getHandle(id);
@@ -144,6 +149,7 @@ async function status(args: string[]): Promise<number> {
 async function cancel(args: string[]): Promise<number> {
   const id = args[0];
   if (!id) throw new CliError('cancel needs a workflow id', 2);
+  const [{ WorkflowNotFoundError }, { connectClient }] = [temporalClient(), clientHelpers()];
   const { client, close } = await connectClient();
   try {
     await client.workflow.getHandle(id).cancel();
@@ -173,9 +179,9 @@ export async function cli(argv: string[]): Promise<number> {
       return 0;
     }
     case 'services':
-      return servicesCommand(rest);
+      return (require('../infra/cli') as typeof import('../infra/cli')).servicesCommand(rest);
     case 'schedule':
-      return scheduleCommand(rest);
+      return (require('./schedule') as typeof import('./schedule')).scheduleCommand(rest);
     case undefined:
     case '-h':
     case '--help':

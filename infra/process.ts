@@ -24,6 +24,11 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+/** Where a service's record lives under a state folder. */
+export function serviceRecordFile(dir: string, name: string): string {
+  return path.join(dir, name, 'service.json');
+}
+
 export function readRecord(file: string): ServiceRecord | null {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8')) as ServiceRecord;

@@ -10,7 +10,7 @@ import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/clien
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from '../lib/config/search-attributes';
 import { stateDir } from './paths';
-import { freePorts, isAlive, portOpen, readRecord, spawnDetached, stopPid, waitFor, writeRecord, type ServiceRecord } from './process';
+import { freePorts, isAlive, portOpen, readRecord, serviceRecordFile, spawnDetached, stopPid, waitFor, writeRecord, type ServiceRecord } from './process';
 import { ensureTool, TEMPORAL, WEED } from './tools';
 
 export type PortMode = 'default' | 'free';
@@ -46,9 +46,7 @@ export interface Started<T> {
 
 const log = (msg: string) => process.stderr.write(`[infra] ${msg}\n`);
 
-function recordFile(dir: string, name: string): string {
-  return path.join(dir, name, 'service.json');
-}
+const recordFile = serviceRecordFile;
 
 // ---------------------------------------------------------------- Temporal
 
@@ -225,6 +223,7 @@ export function serviceEnv(temporal: TemporalInfo | undefined, s3: S3Info | unde
   if (temporal) {
     env.TEMPORAL_ADDRESS = temporal.address;
     env.TEMPORAL_NAMESPACE = temporal.namespace;
+    env.FSFM_UI_URL = temporal.uiUrl;
   }
   if (s3) {
     env.FSFM_S3_ENDPOINT = s3.endpoint;

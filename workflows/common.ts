@@ -2,8 +2,9 @@ import { ApplicationFailure, defineQuery, type ActivityOptions, proxyLocalActivi
 import type { CpuActivities } from '../activities';
 import { FsfmStage, FsfmStatus } from './search-attributes';
 
-export const TASK_QUEUE_CPU = 'fsfm-cpu';
-export const TASK_QUEUE_GPU = 'fsfm-gpu';
+import { TASK_QUEUE_CPU, TASK_QUEUE_GPU } from './task-queues';
+
+export { TASK_QUEUE_CPU, TASK_QUEUE_GPU };
 
 /** The GPU queue that pairs with the queue this workflow runs on (keeps a test queue's suffix). Call inside a workflow. */
 export function gpuQueue(): string {

@@ -68,7 +68,9 @@ describe('ProbeVideos', () => {
   });
 
   it('is driven by the fsfm CLI: --wait --json prints the summary, a bad input exits non-zero with one line', async () => {
-    const env = { ...process.env, TEMPORAL_ADDRESS: temporal.address, FSFM_TASK_QUEUE_SUFFIX: workers.suffix };
+    // No FSFM_UI_URL: the link comes from the record of the dev server the test setup started on free ports.
+    const { FSFM_UI_URL: _ui, ...rest } = process.env;
+    const env = { ...rest, TEMPORAL_ADDRESS: temporal.address, FSFM_TASK_QUEUE_SUFFIX: workers.suffix, FSFM_STATE_DIR: inject('testStateDir') };
     const input = path.join(dir, '..', `${path.basename(dir)}-input.json`);
     fs.writeFileSync(input, JSON.stringify({ videosDir: dir, recursive: false }));
     const bin = path.join(repoRoot, 'cli', 'fsfm.cjs');
@@ -76,6 +78,8 @@ describe('ProbeVideos', () => {
     const out = JSON.parse(ok.stdout) as { status: string; workflowId: string; ui: string; result: ProbeVideosResult };
     expect(out.status).toBe('COMPLETED');
     expect(out.result).toMatchObject({ total: 3, ok: 1, failed: 2 });
+    expect(out.ui).toBe(`${temporal.uiUrl}/namespaces/default/workflows/${encodeURIComponent(out.workflowId)}`);
+    expect((await fetch(out.ui)).status).toBe(200);
 
     // The run is visible through the Temporal UI server (its HTTP API is what the UI's pages call).
     const ui = await fetch(`${temporal.uiUrl}/api/v1/namespaces/default/workflows/${encodeURIComponent(out.workflowId)}`);
