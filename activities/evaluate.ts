@@ -33,7 +33,7 @@ export function makeEvaluateActivities(store: ArtifactStore) {
     },
 
     /** Reads each test set's committed metrics and writes the run's Markdown and HTML reports. */
-    async writeEvaluationReport(args: { runId: string; modelName: string; selection: EvaluateInput['selection']; task: EvaluateInput['task']; testSets: string[] }): Promise<{ markdownKey: string; htmlKey: string }> {
+    async writeEvaluationReport(args: { runId: string; modelName: string; selection: EvaluateInput['selection']; task: EvaluateInput['task']; testSets: string[]; training?: EvaluateInput['training'] }): Promise<{ markdownKey: string; htmlKey: string }> {
       const entries = [];
       for (const name of args.testSets) {
         const prefix = joinKey('runs', args.runId, 'eval', name);
@@ -42,7 +42,7 @@ export function makeEvaluateActivities(store: ArtifactStore) {
         const metrics = JSON.parse((await readMember(store, set as SetManifest<unknown>, METRICS_NAME)).toString('utf8')) as EvalMetrics;
         entries.push({ model: args.modelName, testSet: name, metrics, selection: args.selection, task: args.task });
       }
-      return writeReport(store, args.runId, entries, { generatedAt: new Date().toISOString() });
+      return writeReport(store, args.runId, entries, { generatedAt: new Date().toISOString(), training: args.training });
     },
   };
 }

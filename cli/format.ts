@@ -1,6 +1,6 @@
 import { CHANCE_FLAG, notBetterThanChance, type ConfidenceInterval } from '../lib/eval/bootstrap';
-import type { FinetuneEpochRecord } from '../lib/finetune/checkpoint';
-import type { LossPoint } from '../lib/config/pretrain';
+import { finetuneCurve, pretrainCurve } from '../lib/eval/curves';
+export { finetuneCurve, pretrainCurve };
 import type { EvaluateResult, FinetuneResult, FsfmPipelineResult, PrepareDatasetResult, PretrainResult, ProbeVideosResult } from '../lib/config';
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
@@ -70,28 +70,3 @@ export function formatResult(workflow: string, result: unknown): string {
   return JSON.stringify(result, null, 2);
 }
 
-/**
- * The pretraining losses by component, as means over (at most) eight equal stretches of the run: enough to see
- * whether each term fell. L_rec is MSE on normalised pixels (predicting zero scores about 1), L_fr the same on
- * the facial region, L_cl the negative cosine of online and target representations (-1 is perfect agreement).
- */
-export function pretrainCurve(history: readonly LossPoint[], buckets = 8): string[] {
-  if (history.length === 0) return [];
-  const n = Math.min(buckets, history.length);
-  const lines = ['  pretrain curve (mean per stretch): steps | loss | L_rec | L_fr | L_cl'];
-  for (let b = 0; b < n; b++) {
-    const part = history.slice(Math.floor((b * history.length) / n), Math.floor(((b + 1) * history.length) / n));
-    const mean = (f: (p: LossPoint) => number) => (part.reduce((s, p) => s + f(p), 0) / part.length).toFixed(4);
-    lines.push(`    ${part[0].step}-${part.at(-1)!.step} | ${mean((p) => p.loss)} | ${mean((p) => p.lRec)} | ${mean((p) => p.lFr)} | ${mean((p) => p.lCl)}`);
-  }
-  return lines;
-}
-
-/** Finetuning's train and validation loss per epoch (ln 2 = 0.693 is a classifier that has learnt nothing). */
-export function finetuneCurve(history: readonly FinetuneEpochRecord[]): string[] {
-  if (history.length === 0) return [];
-  return [
-    '  finetune curve: epoch (step) | train loss | val loss   (0.6931 = chance)',
-    ...history.map((h) => `    ${h.epoch} (${h.step}) | ${h.trainLoss.toFixed(4)} | ${h.valLoss?.toFixed(4) ?? '-'}`),
-  ];
-}

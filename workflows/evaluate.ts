@@ -43,7 +43,7 @@ export async function Evaluate(rawInput: EvaluateInput): Promise<EvaluateResult>
     markStage('evaluate', 'failed', `no test set could be scored: ${failed.map((f) => `${f.name}: ${f.error}`).join('; ')}`);
     throw new Error(`no test set could be scored: ${failed.map((f) => `${f.name}: ${f.error}`).join('; ')}`);
   }
-  const report = await writeEvaluationReport({ runId, modelName: input.modelName, selection: input.selection, task: input.task, testSets: testSets.map((t) => t.name) });
+  const report = await writeEvaluationReport({ runId, modelName: input.modelName, selection: input.selection, task: input.task, testSets: testSets.map((t) => t.name), training: input.training });
   state.status = 'completed';
   markStage('evaluate', 'completed', testSets.map((t) => `${t.name}: video AUC ${(t.videoAuc * 100).toFixed(2)}%`).join(', '));
   return { runId, reportMarkdownKey: report.markdownKey, reportHtmlKey: report.htmlKey, testSets, failed };

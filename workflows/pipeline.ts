@@ -97,7 +97,11 @@ export async function FsfmPipeline(rawInput: FsfmPipelineInput): Promise<FsfmPip
       { name: `${input.datasets.train.name}-test`, prepared: trainPrefix, split: 'test' },
       ...input.datasets.test.map((spec, i) => ({ name: spec.name, prepared: prefixesOf('test')[i] })),
     ];
-    const evalArgs = { model: finetuneStage.bestKey, modelName: input.evaluate.modelName, batchSize: input.evaluate.batchSize, testSets };
+    const training = {
+      pretrain: (pretrainStage.result as PretrainResult | undefined)?.lossHistory,
+      finetune: (finetuneStage.result as FinetuneResult | undefined)?.history,
+    };
+    const evalArgs = { model: finetuneStage.bestKey, modelName: input.evaluate.modelName, batchSize: input.evaluate.batchSize, testSets, training };
     const evaluateStage = await cachedStage('evaluate', evalArgs, [finetuneStage.bestKey ?? ''], force, async (key) => {
       const r = await child<EvaluateResult>('Evaluate', 'evaluate', { runId: `eval-${key.slice(0, 16)}`, ...evalArgs });
       return { result: r, extra: { reportMarkdownKey: r.reportMarkdownKey, reportHtmlKey: r.reportHtmlKey } };

@@ -67,6 +67,14 @@ export const EvaluateInput = z
       .min(1)
       .refine((sets) => new Set(sets.map((s) => s.name)).size === sets.length, 'test set names must be unique'),
     batchSize: z.number().int().min(1).max(1024).default(16),
+    training: z
+      .object({
+        pretrain: z.array(z.object({ step: z.number(), loss: z.number(), lRec: z.number(), lFr: z.number(), lCl: z.number() }).passthrough()).optional(),
+        finetune: z.array(z.object({ epoch: z.number(), step: z.number(), trainLoss: z.number(), valLoss: z.number().nullable() }).passthrough()).optional(),
+      })
+      .strict()
+      .optional()
+      .describe("the model's training curves, shown in the report (FsfmPipeline passes them)"),
   })
   .strict();
 export type EvaluateInput = z.output<typeof EvaluateInput>;

@@ -5,3 +5,4 @@ export * from './metrics.js';
 export * from './options.js';
 export * from './report.js';
 export * from './roc.js';
+export * from './curves.js';

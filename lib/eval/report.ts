@@ -7,6 +7,7 @@
  */
 import { InvalidConfig } from '../errors.js';
 import { CHANCE_FLAG, notBetterThanChance, type ConfidenceInterval } from './bootstrap.js';
+import { finetuneCurve, pretrainCurve, type TrainingCurves } from './curves.js';
 import type { EvalMetrics, ScoreHistogram } from './evaluate.js';
 import { LABEL_CONVENTION } from './options.js';
 import type { RocPoint } from './roc.js';
@@ -34,6 +35,15 @@ export interface HtmlReportOptions {
   title?: string;
   /** Printed as given (the caller's clock); rendering itself reads no clock, so equal input gives equal bytes. */
   generatedAt?: string;
+  /** The model's training curves, shown in their own section. */
+  training?: TrainingCurves;
+}
+
+/** The training-curve section as Markdown lines (none when there are no curves). */
+export function renderTrainingMarkdown(training: TrainingCurves | undefined): string[] {
+  const lines = [...pretrainCurve(training?.pretrain ?? []), ...finetuneCurve(training?.finetune ?? [])];
+  if (lines.length === 0) return [];
+  return ['## Training curves', '', '```', ...lines.map((l) => l.replace(/^  /, '')), '```', ''];
 }
 
 interface Table {
@@ -320,6 +330,12 @@ function detailTableHtml(entries: readonly ReportEntry[], fas: boolean): string 
   return `<table class="metrics"><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
+function trainingHtml(training: TrainingCurves | undefined): string {
+  const lines = [...pretrainCurve(training?.pretrain ?? []), ...finetuneCurve(training?.finetune ?? [])];
+  if (lines.length === 0) return '';
+  return `<section class="training"><h2>Training curves</h2><pre>${escapeHtml(lines.map((l) => l.replace(/^  /, '')).join('\n'))}</pre></section>`;
+}
+
 /** One page: summary table, then per test set its metrics (with bootstrap CIs), ROC chart and score histograms. */
 export function renderHtmlReport(entries: readonly ReportEntry[], options: HtmlReportOptions = {}): string {
   const table = tabulate(entries);
@@ -370,6 +386,7 @@ export function renderHtmlReport(entries: readonly ReportEntry[], options: HtmlR
     summaryTableHtml(table),
     `<ul class="note">${notes.join('')}</ul>`,
     ...sections,
+    trainingHtml(options.training),
     '</body></html>',
     '',
   ].join('\n');

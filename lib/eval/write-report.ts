@@ -4,7 +4,7 @@
  */
 import { InvalidConfig } from '../errors.js';
 import type { ArtifactStore } from '../store/types.js';
-import { type HtmlReportOptions, renderHtmlReport, renderMarkdownTable, type ReportEntry } from './report.js';
+import { type HtmlReportOptions, renderHtmlReport, renderMarkdownTable, renderTrainingMarkdown, type ReportEntry } from './report.js';
 
 export interface WrittenReport {
   markdownKey: string;
@@ -20,7 +20,7 @@ export function reportKeys(runId: string): WrittenReport {
 export async function writeReport(store: ArtifactStore, runId: string, entries: readonly ReportEntry[], options: HtmlReportOptions = {}): Promise<WrittenReport> {
   const keys = reportKeys(runId);
   const title = options.title ?? `FSFM evaluation report: ${runId}`;
-  const markdown = `# ${title}\n\n${options.generatedAt ? `Generated ${options.generatedAt}\n\n` : ''}${renderMarkdownTable(entries)}`;
+  const markdown = `# ${title}\n\n${options.generatedAt ? `Generated ${options.generatedAt}\n\n` : ''}${renderMarkdownTable(entries)}${['', ...renderTrainingMarkdown(options.training)].join('\n')}`;
   const html = renderHtmlReport(entries, { ...options, title });
   await store.put(keys.markdownKey, markdown, { contentType: 'text/markdown; charset=utf-8' });
   await store.put(keys.htmlKey, html, { contentType: 'text/html; charset=utf-8' });

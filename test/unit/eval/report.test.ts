@@ -5,6 +5,7 @@ import {
   evaluateScores,
   renderHtmlReport,
   renderMarkdownTable,
+  renderTrainingMarkdown,
   type EvalMetrics,
   type ReportEntry,
   type ScoreRow,
@@ -163,5 +164,31 @@ describe('renderHtmlReport', () => {
 describe('escapeHtml', () => {
   it('escapes the five HTML-significant characters', () => {
     expect(escapeHtml(`<a href="x">&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;');
+  });
+});
+
+describe('training curves in the report', () => {
+  const training = {
+    pretrain: [1, 2, 3, 4].map((step) => ({ step, loss: 2 - step / 4, lRec: 1 - step / 8, lFr: 1, lCl: -step / 10 })),
+    finetune: [
+      { epoch: 0, step: 10, trainLoss: 0.69, valLoss: 0.7 },
+      { epoch: 1, step: 20, trainLoss: 0.3, valLoss: 0.35 },
+    ],
+  };
+
+  it('lists the pretraining losses by component and the finetuning train and validation loss per epoch', () => {
+    const md = renderTrainingMarkdown(training).join('\n');
+    expect(md).toContain('## Training curves');
+    expect(md).toContain('steps | loss | L_rec | L_fr | L_cl');
+    expect(md).toContain('1-1 | 1.7500 | 0.8750 | 1.0000 | -0.1000');
+    expect(md).toContain('1 (20) | 0.3000 | 0.3500');
+    const html = renderHtmlReport(ENTRIES, { training });
+    expect(html).toContain('<section class="training"><h2>Training curves</h2>');
+    expect(html).toContain('0 (10) | 0.6900 | 0.7000');
+  });
+
+  it('has no training section without curves', () => {
+    expect(renderTrainingMarkdown(undefined)).toEqual([]);
+    expect(renderHtmlReport(ENTRIES)).not.toContain('Training curves');
   });
 });
