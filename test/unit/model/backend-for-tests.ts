@@ -1,14 +1,25 @@
 /**
- * The model tests run on wasm (the backend the CPU demo trains on), falling back to cpu when wasm cannot
- * start; the choice is printed once per test file.
+ * The model tests run on the default backend, as training does: `auto` (the native tfjs-node engine that
+ * infra/bootstrap.sh builds, else wasm; FSFM_BACKEND=wasm pins wasm), falling back to cpu when neither starts.
+ * `useTestBackend('wasm')` pins wasm for the tests that keep it covered.
  */
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../../lib/tensor/backend.js';
+import { gpuEngineMissing, initBackend, nativeEngineDir } from '../../../lib/tensor/backend.js';
 import type { FsfmArch } from '../../../lib/model/presets.js';
+import fs from 'node:fs';
+import path from 'node:path';
 
-export async function useTestBackend(): Promise<string> {
+/** Whether the native CPU engine is built here (bootstrap builds it; a failed build leaves wasm). */
+export const nativeBuilt = fs.existsSync(path.join(nativeEngineDir('tfjs-node'), 'lib', 'napi-v8', 'tfjs_binding.node'));
+
+/** The backends the equivalence tests run on: the default one and wasm (once when they are the same). */
+export const TEST_BACKENDS: ('default' | 'wasm')[] = nativeBuilt && process.env.FSFM_BACKEND !== 'wasm' ? ['default', 'wasm'] : ['wasm'];
+
+export async function useTestBackend(which: 'default' | 'wasm' = 'default'): Promise<string> {
   try {
-    await initBackend({ prefer: 'wasm', log: () => {} });
+    // Tests never take the GPU engine: its package cannot share a process with the CPU one.
+    const prefer = which === 'wasm' ? 'wasm' : gpuEngineMissing() === null && process.env.FSFM_BACKEND === undefined ? 'tfjs-node' : 'auto';
+    await initBackend({ prefer, log: () => {} });
   } catch (err) {
     console.warn(`wasm unavailable (${(err as Error).message}); model tests run on cpu`);
     await initBackend({ prefer: 'cpu', log: () => {} });

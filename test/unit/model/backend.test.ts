@@ -1,17 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { InvalidConfig } from '../../../lib/errors.js';
-import { currentBackend, initBackend } from '../../../lib/tensor/backend.js';
+import { currentBackend, gpuEngineMissing, initBackend, resolvePreference } from '../../../lib/tensor/backend.js';
+import { nativeBuilt } from './backend-for-tests.js';
 
-function installed(pkg: string): boolean {
-  try {
-    require.resolve(pkg);
-    return true;
-  } catch {
-    return false;
-  }
-}
-const nativeAbsent = !installed('@tensorflow/tfjs-node') && !installed('@tensorflow/tfjs-node-gpu');
+const gpuUsable = gpuEngineMissing() === null;
+const nativeAbsent = !nativeBuilt && !gpuUsable;
 
 describe('initBackend', () => {
   it.runIf(nativeAbsent)('auto skips the absent native packages, says why, and lands on wasm', async () => {
@@ -34,6 +28,41 @@ describe('initBackend', () => {
     const attempt = initBackend({ prefer: 'tfjs-node', log: () => {} });
     await expect(attempt).rejects.toBeInstanceOf(InvalidConfig);
     await expect(initBackend({ prefer: 'tfjs-node-gpu', log: () => {} })).rejects.toThrow(/tfjs-node-gpu.*unavailable.*not installed/);
+  });
+
+  it.runIf(nativeBuilt && !gpuUsable)('auto picks the native CPU engine built by bootstrap, and says why the GPU one was skipped', async () => {
+    const lines: string[] = [];
+    const saved = process.env.FSFM_BACKEND;
+    delete process.env.FSFM_BACKEND;
+    try {
+      const sel = await initBackend({ prefer: 'auto', log: (l) => lines.push(l) });
+      expect(sel.backend).toBe('tfjs-node');
+      expect(tf.getBackend()).toBe('tensorflow');
+      expect(sel.skipped).toEqual([{ backend: 'tfjs-node-gpu', why: expect.stringMatching(/^no GPU/) }]);
+      expect(lines).toEqual([expect.stringMatching(/^\[tensor\] auto: using tfjs-node; skipped tfjs-node-gpu \(no GPU/)]);
+      const a = tf.tensor2d([[1, 2], [3, 4]]);
+      expect(tf.matMul(a, a).arraySync()).toEqual([[7, 10], [15, 22]]);
+      // The GPU package never joins the CPU one in a process: asked for now, it names what is missing instead.
+      await expect(initBackend({ prefer: 'tfjs-node-gpu', log: () => {} })).rejects.toThrow(/tensor backend 'tfjs-node-gpu' is unavailable: tfjs-node-gpu: no GPU/);
+    } finally {
+      if (saved !== undefined) process.env.FSFM_BACKEND = saved;
+    }
+  });
+
+  it('FSFM_BACKEND replaces an auto preference, not an explicit one, and an unknown value is named', () => {
+    const saved = process.env.FSFM_BACKEND;
+    try {
+      process.env.FSFM_BACKEND = 'wasm';
+      expect(resolvePreference('auto')).toBe('wasm');
+      expect(resolvePreference('cpu')).toBe('cpu');
+      process.env.FSFM_BACKEND = 'webgl';
+      expect(() => resolvePreference('auto')).toThrow(/unknown tensor backend 'webgl' \(from FSFM_BACKEND\)/);
+      delete process.env.FSFM_BACKEND;
+      expect(resolvePreference('auto')).toBe('auto');
+    } finally {
+      if (saved === undefined) delete process.env.FSFM_BACKEND;
+      else process.env.FSFM_BACKEND = saved;
+    }
   });
 
   it('an unknown backend name is rejected', async () => {
