@@ -1,5 +1,6 @@
 /**
- * Differentiable primitives shaped for the wasm backend.
+ * Differentiable primitives shaped for the wasm backend, with native TensorFlow paths where they differ
+ * (isNativeBackend: transpose flags instead of explicit transposes; see also attention.ts).
  *
  * On wasm only a plain 2-D matMul is fast (~22-29 GFLOP/s on the 2-core box); the transposeA/B flags
  * (~2 GFLOP/s) and batched 3-D matMul (~1-2 GFLOP/s) are an order of magnitude slower. TensorFlow.js'
@@ -10,7 +11,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { freshCopy } from '../tensor/simd-kernels.js';
 
-/** a: [M,K], b: [K,N] -> [M,N]; forward and backward are plain 2-D matMuls. */
+/**
+ * Whether the active backend is native TensorFlow (tfjs-node / tfjs-node-gpu). There every op is one TFE_Execute
+ * call: transpose flags and batched matMuls are as fast as plain 2-D ones, and each extra op or transpose costs a
+ * kernel launch and a memory pass. The functions here take their native path then, with the same numbers.
+ */
+export function isNativeBackend(): boolean {
+  return tf.getBackend() === 'tensorflow';
+}
+
+/** a: [M,K], b: [K,N] -> [M,N]; forward and backward are plain 2-D matMuls (native: matMuls with transpose flags). */
 export function matMul2d(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
   return matMul2dOp(a, b) as tf.Tensor2D;
 }
@@ -22,6 +32,7 @@ const matMul2dOp = customOp(([a, b], save) => {
     gradFunc: (dy, saved) => {
       const g = dy as tf.Tensor2D;
       const [sa, sb] = saved as [tf.Tensor2D, tf.Tensor2D];
+      if (isNativeBackend()) return [tf.matMul(g, sb, false, true), tf.matMul(sa, g, true, false)];
       return [tf.matMul(g, tf.transpose(sb)), matMulReleasing(tf.transpose(sa), g)];
     },
   };
@@ -87,6 +98,7 @@ export function denseForward(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf
  */
 export function denseBackward(dy: tf.Tensor2D, x: tf.Tensor2D, w: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D] {
   const [inDim, outDim] = w.shape;
+  if (isNativeBackend()) return [tf.matMul(dy, w, false, true), tf.matMul(x, dy, true, false), tf.sum(dy, 0) as tf.Tensor1D];
   const dx = (fewRows(dy.shape[0], inDim, outDim, 0.7) ? tf.transpose(tf.matMul(w, tf.transpose(dy))) : tf.matMul(dy, tf.transpose(w))) as tf.Tensor2D;
   return [dx, matMulReleasing(tf.transpose(x), dy), tf.sum(dy, 0) as tf.Tensor1D];
 }

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { attention } from '../../../lib/model/attention.js';
 import { denseBackward, denseForward, gelu, layerNorm, linear, mlp } from '../../../lib/model/ops.js';
-import { lcg, useTestBackend } from './backend-for-tests.js';
+import { TEST_BACKENDS, lcg, useTestBackend } from './backend-for-tests.js';
 
 function rnd(shape: number[], seed: number, scale = 1): tf.Tensor {
   const r = lcg(seed);
@@ -56,9 +56,10 @@ function refAttention(heads: number) {
   };
 }
 
-describe('custom-gradient layers match the compositions they replace (values and gradients)', () => {
+// On the default backend (native tfjs-node when built: its own batched attention and transpose-flag matMuls) and on wasm.
+describe.each(TEST_BACKENDS)('custom-gradient layers match the compositions they replace (values and gradients), %s backend', (which) => {
   beforeAll(async () => {
-    console.info(`fused-op tests on ${await useTestBackend()}`);
+    console.info(`fused-op tests on ${await useTestBackend(which)}`);
   });
 
   it('linear with bias (one fused op) and without', () => {

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { scaledDotProductAttention } from '../../../lib/model/attention.js';
 import { gelu, l2Normalize, layerNorm, matMul2d, permuteRows, stopGradient } from '../../../lib/model/ops.js';
-import { lcg, useTestBackend } from './backend-for-tests.js';
+import { TEST_BACKENDS, lcg, useTestBackend } from './backend-for-tests.js';
 
 function rnd(shape: number[], seed: number): tf.Tensor {
   const r = lcg(seed);
@@ -18,9 +18,9 @@ function expectClose(a: tf.Tensor, b: tf.Tensor, tol = 1e-4): void {
   expect(worst).toBeLessThan(tol);
 }
 
-describe('wasm-friendly primitives', () => {
+describe.each(TEST_BACKENDS)('differentiable primitives, %s backend', (which) => {
   beforeAll(async () => {
-    console.info(`ops tests on ${await useTestBackend()}`);
+    console.info(`ops tests on ${await useTestBackend(which)}`);
   });
 
   it('matMul2d has the same value and gradients as tf.matMul', () => {
