@@ -1,9 +1,11 @@
 /**
  * bench/train: speed of one FSFM pretraining step against the backend's own plain 2-D matMul speed.
  *
- *   npx tsx bench/train.ts [--presets demo,small,base] [--backends wasm,cpu] [--batch demo=8,small=4,base=2]
+ *   npx tsx bench/train.ts [--presets demo,base] [--backends tfjs-node,wasm] [--batch demo=8,small=4,base=2]
  *                          [--cpu-batch 2] [--steps 2] [--warmup 1] [--mask-ratio 0.75] [--profile] [--json]
  *
+ * Backends run side by side, preset by preset (native then wasm on the same preset, so both see the same load on
+ * a shared box), and a last table gives each preset's images/s of every backend relative to wasm.
  * Each (backend, preset) runs in its own child process, so that peak RSS and the wasm heap (which only grows)
  * belong to that configuration alone. The cpu backend runs the demo preset only (pure JS, ~0.6 GFLOP/s).
  * On wasm the batch is bounded by the wasm32 heap (4 GiB), not by the machine's memory: the table shows both.
@@ -395,6 +397,16 @@ function ceilingTable(results: ChildResult[]): string {
   return lines.join('\n');
 }
 
+function speedupTable(results: ChildResult[]): string {
+  const lines = ['| preset | backend | images/s | × wasm |', '|---|---|---|---|'];
+  const imagesPerS = (r: ChildResult) => r.spec.batch / (median(r.stepMs) / 1000);
+  for (const r of results) {
+    const wasm = results.find((w) => w.spec.backend === 'wasm' && w.spec.preset === r.spec.preset);
+    lines.push(`| ${r.spec.preset} | ${r.spec.backend} | ${fmt(imagesPerS(r), 2)} | ${wasm ? fmt(imagesPerS(r) / imagesPerS(wasm), 2) : '-'} |`);
+  }
+  return lines.join('\n');
+}
+
 function profileTables(results: ChildResult[]): string {
   const parts: string[] = [];
   for (const r of results) {
@@ -414,8 +426,8 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       child: { type: 'string' },
-      presets: { type: 'string', default: 'demo,small,base' },
-      backends: { type: 'string', default: 'wasm,cpu' },
+      presets: { type: 'string', default: 'demo,base' },
+      backends: { type: 'string', default: 'tfjs-node,wasm' },
       batch: { type: 'string', default: '' },
       'cpu-batch': { type: 'string', default: '2' },
       steps: { type: 'string', default: '2' },
@@ -438,8 +450,8 @@ async function main(): Promise<void> {
   const presets = values.presets.split(',').filter(Boolean) as FsfmPresetName[];
   for (const p of presets) if (!(p in FSFM_PRESETS)) throw new Error(`unknown preset ${p}; known: ${Object.keys(FSFM_PRESETS).join(', ')}`);
   const specs: ChildSpec[] = [];
-  for (const backend of values.backends.split(',').filter(Boolean) as BackendName[]) {
-    for (const preset of presets) {
+  for (const preset of presets) {
+    for (const backend of values.backends.split(',').filter(Boolean) as BackendName[]) {
       if (backend === 'cpu' && preset !== 'demo') continue;
       const batch = backend === 'cpu' ? Number(values['cpu-batch']) : (batchOverride.get(preset) ?? batchOverride.get('*') ?? DEFAULT_BATCH[preset] ?? 2);
       specs.push({
@@ -469,6 +481,8 @@ async function main(): Promise<void> {
   console.log('\n' + table(results) + '\n');
   console.log('Ceiling shapes (plain 2-D matMul GFLOP/s, fresh right operand per call) and the timed steps:\n');
   console.log(ceilingTable(results) + '\n');
+  console.log('Images/s relative to wasm on the same preset:\n');
+  console.log(speedupTable(results) + '\n');
   if (values.profile) console.log(profileTables(results));
   console.log(`load average after: ${os.loadavg().map((x) => fmt(x, 2)).join(' ')} (other processes on the box slow every figure)`);
 }
