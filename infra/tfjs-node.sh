@@ -98,7 +98,7 @@ done
 if [[ $variant == gpu ]]; then
   while read -r file sha url; do
     [[ -z "$file" || "$file" == \#* || "$file" != nvidia_* ]] && continue
-    unzip -q -o "$cache/$file" 'nvidia/*/lib/*' -d "$pkg/deps" || die "unzip of $file failed"
+    unzip -q -o "$cache/$file" 'nvidia/*' -x 'nvidia/*/include/*' '*__init__.py' -d "$pkg/deps" || die "unzip of $file failed"
   done < "infra/tfjs-node/$variant/wheels.txt"
 fi
 

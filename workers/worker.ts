@@ -8,10 +8,10 @@ import { NativeConnection, Runtime, Worker, bundleWorkflowCode, type WorkflowBun
 import { createCpuActivities, createGpuActivities } from '../activities';
 import { defaultStoreUri, openStore, type ArtifactStore } from '../lib/store';
 import { temporalEnv } from '../infra/temporal-env';
-import { type BackendPreference, gpuEngineMissing, nativeEngineMissing, resolvePreference } from '../lib/tensor/backend';
+import { chooseTrainingBackend, type QueueKind } from './backend-choice';
 import { TASK_QUEUE_CPU, TASK_QUEUE_GPU } from '../workflows/common';
 
-export type QueueKind = 'cpu' | 'gpu';
+export type { QueueKind };
 
 export interface WorkerOptions {
   queues: QueueKind[];
@@ -71,28 +71,6 @@ export async function createWorkers(opts: WorkerOptions): Promise<Worker[]> {
     );
   }
   return workers;
-}
-
-/**
- * The tensor backend of the training children this worker starts: `--backend <name>` (else FSFM_BACKEND, else
- * auto), exported as FSFM_BACKEND so that every child's `auto` follows it. Checked at start without loading
- * TensorFlow: an explicit native engine that cannot run here is an error naming what is missing (engine not
- * built, NVIDIA driver, libcuda, a CUDA library); auto on a gpu worker says in one line whether it has a GPU.
- */
-export function chooseTrainingBackend(argv: string[], queues: QueueKind[]): { prefer: BackendPreference; line: string } {
-  const i = argv.indexOf('--backend');
-  if (i >= 0 && !argv[i + 1]) throw new Error('--backend needs a value: auto, tfjs-node-gpu, tfjs-node, wasm or cpu');
-  const prefer = resolvePreference((i >= 0 ? argv[i + 1] : 'auto') as BackendPreference);
-  if (prefer !== 'auto') process.env.FSFM_BACKEND = prefer;
-  if (prefer === 'tfjs-node-gpu' || prefer === 'tfjs-node') {
-    const missing = prefer === 'tfjs-node-gpu' ? gpuEngineMissing() : nativeEngineMissing();
-    if (missing) throw new Error(`--backend ${prefer}: ${missing}`);
-    return { prefer, line: `training backend ${prefer}` };
-  }
-  if (prefer !== 'auto' || !queues.includes('gpu')) return { prefer, line: `training backend ${prefer}` };
-  const noGpu = gpuEngineMissing();
-  const fallback = nativeEngineMissing() ? 'wasm' : 'tfjs-node (CPU)';
-  return { prefer, line: noGpu ? `${noGpu}; training falls back to ${fallback}` : 'training backend tfjs-node-gpu (GPU found)' };
 }
 
 /** Entry point shared by workers/{cpu,gpu,dev}.ts: runs until a shutdown signal. */

@@ -154,6 +154,7 @@ const CUDA_LIBS: [pkg: string, lib: string][] = [
   ['cublas', 'libcublasLt.so.12'],
   ['cudnn', 'libcudnn.so.9'],
   ['cufft', 'libcufft.so.11'],
+  ['curand', 'libcurand.so.10'],
   ['cusparse', 'libcusparse.so.12'],
   ['cusolver', 'libcusolver.so.11'],
   ['nvjitlink', 'libnvJitLink.so.12'],
