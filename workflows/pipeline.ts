@@ -74,7 +74,7 @@ export async function FsfmPipeline(rawInput: FsfmPipelineInput): Promise<FsfmPip
     } else {
       const config = { ...input.pretrain.config, data: { ...((input.pretrain.config.data as object) ?? {}), prepared: prefixesOf('pretrain') } };
       pretrainStage = await cachedStage('pretrain', { preset: input.preset, config }, prefixesOf('pretrain'), force, async (key) => {
-        const r = await child<PretrainResult>('Pretrain', 'pretrain', { runId: `pretrain-${key.slice(0, 16)}`, preset: input.preset, config, stepsPerActivity: input.pretrain.stepsPerActivity, heartbeatTimeoutS: input.pretrain.heartbeatTimeoutS });
+        const r = await child<PretrainResult>('Pretrain', 'pretrain', { runId: stageRunId('pretrain', key), preset: input.preset, config, stepsPerActivity: input.pretrain.stepsPerActivity, heartbeatTimeoutS: input.pretrain.heartbeatTimeoutS });
         return { result: r, extra: { checkpointKey: r.checkpointKey } };
       });
     }
@@ -86,7 +86,7 @@ export async function FsfmPipeline(rawInput: FsfmPipelineInput): Promise<FsfmPip
     const ftConfig = { init: { from: 'fsfm', checkpoint }, ...input.finetune.config, data: { ...((input.finetune.config.data as object) ?? {}), prepared: [trainPrefix] } };
     const ftPreset = input.preset === 'demo' ? 'demo' : 'paper';
     const finetuneStage = await cachedStage('finetune', { preset: ftPreset, config: ftConfig }, [checkpoint, trainPrefix], force, async (key) => {
-      const r = await child<FinetuneResult>('Finetune', 'finetune', { runId: `finetune-${key.slice(0, 16)}`, preset: ftPreset, config: ftConfig, stepsPerActivity: input.finetune.stepsPerActivity, heartbeatTimeoutS: input.finetune.heartbeatTimeoutS });
+      const r = await child<FinetuneResult>('Finetune', 'finetune', { runId: stageRunId('finetune', key), preset: ftPreset, config: ftConfig, stepsPerActivity: input.finetune.stepsPerActivity, heartbeatTimeoutS: input.finetune.heartbeatTimeoutS });
       return { result: r, extra: { bestKey: r.bestKey } };
     });
     progress.stages.finetune = finetuneStage.status;
@@ -103,7 +103,7 @@ export async function FsfmPipeline(rawInput: FsfmPipelineInput): Promise<FsfmPip
     };
     const evalArgs = { model: finetuneStage.bestKey, modelName: input.evaluate.modelName, batchSize: input.evaluate.batchSize, testSets, training };
     const evaluateStage = await cachedStage('evaluate', evalArgs, [finetuneStage.bestKey ?? ''], force, async (key) => {
-      const r = await child<EvaluateResult>('Evaluate', 'evaluate', { runId: `eval-${key.slice(0, 16)}`, ...evalArgs });
+      const r = await child<EvaluateResult>('Evaluate', 'evaluate', { runId: stageRunId('eval', key), ...evalArgs });
       return { result: r, extra: { reportMarkdownKey: r.reportMarkdownKey, reportHtmlKey: r.reportHtmlKey } };
     });
     progress.stages.evaluate = evaluateStage.status;
@@ -141,4 +141,12 @@ async function cachedStage<R, E extends Record<string, unknown>>(
   const done = { stage, key, status: 'ran' as const, result, ...extra };
   await recordStage(done);
   return done;
+}
+
+/**
+ * Where a pipeline stage's outputs live: runs/<stage>-<first 16 hex digits of its cache key>/ (README "Where outputs
+ * live"). Keyed by content, not by the pipeline's runId, so that a cached stage is found by every pipeline.
+ */
+export function stageRunId(stage: 'pretrain' | 'finetune' | 'eval', cacheKey: string): string {
+  return `${stage}-${cacheKey.slice(0, 16)}`;
 }

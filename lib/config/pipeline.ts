@@ -30,7 +30,11 @@ export type PipelineStage = (typeof stages)[number];
  */
 export const FsfmPipelineInput = z
   .object({
-    runId: storeNameSchema(100).optional().describe('names the report: runs/<runId>/; default: the workflow id'),
+    runId: storeNameSchema(100)
+      .optional()
+      .describe(
+        'a label returned in the result; default: the workflow id. Stage outputs live under runs/<stage>-<key16>/ (pretrain-, finetune-, eval-: the first 16 hex digits of the stage cache key), so any pipeline with the same inputs finds them',
+      ),
     preset: z.enum(['paper', 'demo']).default('paper').describe('paper: the paper settings; demo: sized for 2 CPU cores'),
     datasets: z
       .object({
