@@ -1,5 +1,6 @@
 import { CancelledFailure, Context } from '@temporalio/activity';
 import type { FinetuneChunkResult } from '../lib/config/finetune';
+import { TRAINING_PROGRESS_SIGNAL, type TrainingProgressReport } from '../lib/config/signals';
 import type { LossPoint, PretrainChunkResult } from '../lib/config/pretrain';
 import { runFinetuningInChild, type FinetuneProgress } from '../lib/finetune';
 import type { FinetuneConfig } from '../lib/finetune/options';
@@ -41,11 +42,36 @@ export async function superviseChild<P, R>(child: TrainingChild<P, R>, details: 
   }
 }
 
+/**
+ * Relays training progress to the workflow that runs this activity (TrainingProgressReport): the first report of
+ * the attempt at once, then at most one per `intervalS`; a failed signal is only logged (progress is advisory).
+ */
+export function progressRelay(intervalS: number): (p: { step: number; totalSteps: number; loss: number | null; checkpointKey: string | null }) => void {
+  const ctx = Context.current();
+  const execution = ctx.info.workflowExecution;
+  if (!execution) return () => undefined; // a standalone activity has no workflow to report to
+  let first: { step: number; atMs: number } | null = null;
+  let lastSentMs = Number.NEGATIVE_INFINITY;
+  return (p) => {
+    const now = Date.now();
+    first ??= { step: p.step, atMs: now };
+    if (now - lastSentMs < intervalS * 1000) return;
+    lastSentMs = now;
+    const secondsPerStep = p.step > first.step ? (now - first.atMs) / 1000 / (p.step - first.step) : null;
+    const report: TrainingProgressReport = { ...p, secondsPerStep };
+    ctx.client.workflow
+      .getHandle(execution.workflowId, execution.runId)
+      .signal(TRAINING_PROGRESS_SIGNAL, report)
+      .catch((err: unknown) => ctx.log.warn(`progress report to ${execution.workflowId} failed: ${(err as Error).message}`));
+  };
+}
+
 export function makeTrainActivities(store: ArtifactStore) {
   return {
     /** Pretrains until `untilStep` (or the end), resuming from the run's newest committed checkpoint. */
-    async pretrainChunk(args: { runId: string; config: PretrainConfig; untilStep: number }): Promise<PretrainChunkResult> {
+    async pretrainChunk(args: { runId: string; config: PretrainConfig; untilStep: number; progressIntervalS?: number }): Promise<PretrainChunkResult> {
       const ctx = Context.current();
+      const relay = progressRelay(args.progressIntervalS ?? 15);
       const history: LossPoint[] = [];
       let last = { step: 0, totalSteps: 0, loss: null as number | null, checkpointKey: null as string | null };
       const child = runPretrainingInChild({
@@ -56,6 +82,7 @@ export function makeTrainActivities(store: ArtifactStore) {
           last = { step: p.step, totalSteps: p.totalSteps, loss: Number.isFinite(p.loss) ? p.loss : null, checkpointKey: p.checkpointKey ?? last.checkpointKey };
           history.push({ step: p.step, loss: p.loss, lRec: p.lRec, lFr: p.lFr, lCl: p.lCl, lr: p.lr });
           ctx.heartbeat(last);
+          relay(last);
         },
       });
       const r = await superviseChild(child, () => last);
@@ -73,8 +100,9 @@ export function makeTrainActivities(store: ArtifactStore) {
     },
 
     /** Finetunes until `untilStep` (or the end), resuming from the run's newest committed checkpoint. */
-    async finetuneChunk(args: { runId: string; config: FinetuneConfig; untilStep: number }): Promise<FinetuneChunkResult> {
+    async finetuneChunk(args: { runId: string; config: FinetuneConfig; untilStep: number; progressIntervalS?: number }): Promise<FinetuneChunkResult> {
       const ctx = Context.current();
+      const relay = progressRelay(args.progressIntervalS ?? 15);
       let last = { step: 0, totalSteps: 0, loss: null as number | null, checkpointKey: null as string | null, bestKey: null as string | null };
       const child = runFinetuningInChild({
         config: { ...args.config, maxSteps: args.untilStep },
@@ -83,6 +111,7 @@ export function makeTrainActivities(store: ArtifactStore) {
         onProgress: (p: FinetuneProgress) => {
           last = { step: p.step, totalSteps: p.totalSteps, loss: Number.isFinite(p.loss) ? p.loss : null, checkpointKey: p.checkpointKey ?? last.checkpointKey, bestKey: p.bestKey ?? last.bestKey };
           ctx.heartbeat(last);
+          relay(last);
         },
       });
       const r = await superviseChild(child, () => last);

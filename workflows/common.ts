@@ -1,5 +1,6 @@
-import { ApplicationFailure, defineQuery, type ActivityOptions, proxyLocalActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, defineQuery, defineSignal, type ActivityOptions, proxyLocalActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { CpuActivities } from '../activities';
+import { TRAINING_PROGRESS_SIGNAL, type TrainingProgressReport } from '../lib/config/signals';
 import { FsfmStage, FsfmStatus } from './search-attributes';
 
 import { TASK_QUEUE_CPU, TASK_QUEUE_GPU } from './task-queues';
@@ -36,6 +37,27 @@ export function markStage(stage: string, status: 'running' | 'completed' | 'fail
 }
 
 export const progressQuery = defineQuery<Record<string, unknown>>('progress');
+
+/** The running training activity's reports (activities/train.ts progressRelay); see TrainingProgressReport. */
+export const trainingProgressSignal = defineSignal<[TrainingProgressReport]>(TRAINING_PROGRESS_SIGNAL);
+
+/**
+ * Applies a live report to a training workflow's progress state: step, loss, checkpoint and ETA (at the reported
+ * rate). Reports never move the state backwards: one older than what is shown (a late signal, or a retried
+ * attempt that resumed from an earlier checkpoint and has not caught up yet) is ignored.
+ */
+export function applyTrainingReport(
+  state: { status: string; step: number; totalSteps: number; loss: number | null; etaS: number | null; checkpointKey?: string | null },
+  report: TrainingProgressReport,
+  stepLimit: number | null | undefined,
+): void {
+  if (state.status !== 'running' || report.step < state.step) return;
+  state.step = report.step;
+  state.totalSteps = stepLimit ? Math.min(stepLimit, report.totalSteps) : report.totalSteps;
+  if (report.loss !== null) state.loss = report.loss;
+  if ('checkpointKey' in state && report.checkpointKey) state.checkpointKey = report.checkpointKey;
+  if (report.secondsPerStep !== null) state.etaS = Math.max(0, Math.round((state.totalSteps - report.step) * report.secondsPerStep));
+}
 
 /**
  * Options of a chunked training activity (Pretrain, Finetune): long, heartbeating, on the paired GPU queue; a worker

@@ -1,7 +1,7 @@
 import { isCancellation, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { GpuActivities } from '../activities';
 import type { FinetuneEpoch, FinetuneInput, FinetuneResult } from '../lib/config/finetune';
-import { etaSeconds, markStage, progressQuery, trainingActivityOptions, validated } from './common';
+import { applyTrainingReport, etaSeconds, markStage, progressQuery, trainingActivityOptions, trainingProgressSignal, validated } from './common';
 import { FsfmModel } from './search-attributes';
 
 /**
@@ -10,7 +10,7 @@ import { FsfmModel } from './search-attributes';
  * steps since the last checkpoint. The selected model (lowest source-validation loss) is what Evaluate scores.
  */
 export async function Finetune(rawInput: FinetuneInput): Promise<FinetuneResult> {
-  const state = { stage: 'finetune', status: 'running', runId: '', step: 0, totalSteps: 0, bestKey: null as string | null, bestValLoss: null as number | null, etaS: null as number | null, history: [] as FinetuneEpoch[] };
+  const state = { stage: 'finetune', status: 'running', runId: '', step: 0, totalSteps: 0, loss: null as number | null, bestKey: null as string | null, bestValLoss: null as number | null, etaS: null as number | null, history: [] as FinetuneEpoch[] };
   setHandler(progressQuery, () => ({ ...state }));
   const input = await validated<FinetuneInput>('Finetune', rawInput);
   state.runId = input.runId ?? workflowInfo().workflowId;
@@ -20,6 +20,8 @@ export async function Finetune(rawInput: FinetuneInput): Promise<FinetuneResult>
   const { finetuneChunk } = proxyActivities<GpuActivities>(trainingActivityOptions(input.heartbeatTimeoutS));
 
   const limit = input.config.maxSteps;
+  // Live step/loss/ETA between chunk results come from the running activity's reports (lib/config/signals.ts).
+  setHandler(trainingProgressSignal, (report) => applyTrainingReport(state, report, limit));
   const startedMs = Date.now();
   let firstStep: number | null = null;
   let r: Awaited<ReturnType<typeof finetuneChunk>> | undefined;
@@ -27,7 +29,7 @@ export async function Finetune(rawInput: FinetuneInput): Promise<FinetuneResult>
   try {
     for (;;) {
       const untilStep = Math.min(limit ?? Number.MAX_SAFE_INTEGER, state.step + input.stepsPerActivity);
-      r = await finetuneChunk({ runId: state.runId, config: input.config, untilStep });
+      r = await finetuneChunk({ runId: state.runId, config: input.config, untilStep, progressIntervalS: input.progressIntervalS });
       firstStep ??= r.resumedFromStep ?? 0;
       state.step = r.step;
       state.totalSteps = limit ? Math.min(limit, r.totalSteps) : r.totalSteps;

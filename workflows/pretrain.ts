@@ -1,7 +1,7 @@
 import { ApplicationFailure, isCancellation, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { GpuActivities } from '../activities';
 import type { LossPoint, PretrainInput, PretrainProgressState, PretrainResult } from '../lib/config/pretrain';
-import { etaSeconds, markStage, progressQuery, trainingActivityOptions, validated } from './common';
+import { applyTrainingReport, etaSeconds, markStage, progressQuery, trainingActivityOptions, trainingProgressSignal, validated } from './common';
 import { FsfmModel } from './search-attributes';
 
 const MAX_HISTORY = 2000;
@@ -22,6 +22,8 @@ export async function Pretrain(rawInput: PretrainInput): Promise<PretrainResult>
   const { pretrainChunk } = proxyActivities<GpuActivities>(trainingActivityOptions(input.heartbeatTimeoutS));
 
   const limit = input.config.maxSteps;
+  // Live step/loss/ETA between chunk results come from the running activity's reports (lib/config/signals.ts).
+  setHandler(trainingProgressSignal, (report) => applyTrainingReport(state, report, limit));
   const startedMs = Date.now();
   let startStep: number | null = null;
   let chunks = 0;
@@ -30,7 +32,7 @@ export async function Pretrain(rawInput: PretrainInput): Promise<PretrainResult>
   try {
     for (;;) {
       const untilStep = Math.min(limit ?? Number.MAX_SAFE_INTEGER, state.step + input.stepsPerActivity);
-      result = await pretrainChunk({ runId: state.runId, config: input.config, untilStep });
+      result = await pretrainChunk({ runId: state.runId, config: input.config, untilStep, progressIntervalS: input.progressIntervalS });
       chunks++;
       startStep ??= result.resumedFromStep ?? 0;
       state.step = result.step;

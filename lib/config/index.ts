@@ -16,6 +16,7 @@ export * from './prepare';
 export * from './pretrain';
 export * from './probe';
 export * from './search-attributes';
+export * from './signals';
 
 export const WORKFLOW_INPUTS = {
   ProbeVideos: ProbeVideosInput,

@@ -15,6 +15,12 @@ export function trainingInput<P extends string, C extends { data: { prepared: st
       config: z.record(z.string(), z.unknown()).default({}).describe('overrides of the preset (nested objects merge one level deep)'),
       stepsPerActivity: z.number().int().min(1).default(1000).describe('optimizer steps per activity; each resumes from the last checkpoint'),
       heartbeatTimeoutS: z.number().int().min(5).max(3600).default(300).describe('a worker silent this long is presumed dead and the run resumes elsewhere'),
+      progressIntervalS: z
+        .number()
+        .min(1)
+        .max(3600)
+        .default(15)
+        .describe("how often (at most) the training activity reports its step, loss and rate to the workflow's progress query (one history event each)"),
     })
     .strict()
     .transform((v, ctx) => {
@@ -32,3 +38,4 @@ export function trainingInput<P extends string, C extends { data: { prepared: st
       return { ...v, preset: v.preset as P, config };
     });
 }
+

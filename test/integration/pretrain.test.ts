@@ -62,6 +62,7 @@ describe('Pretrain', () => {
       preset: 'demo',
       config: { epochs: 4, checkpointEverySteps: 2, data: { prepared: [prepared.prefix] } },
       heartbeatTimeoutS: 8,
+      progressIntervalS: 1,
     }));
     const cliEnv = { ...process.env, TEMPORAL_ADDRESS: temporal.address, FSFM_TASK_QUEUE_SUFFIX: suffix };
     const started = JSON.parse((await run(path.join(repoRoot, 'cli', 'fsfm.cjs'), ['run', 'Pretrain', '--input', input, '--json'], { env: cliEnv })).stdout) as { workflowId: string };
@@ -71,11 +72,23 @@ describe('Pretrain', () => {
     const store = new S3Store({ bucket: s3.bucket, prefix: storePrefix, endpoint: s3.endpoint, region: s3.region });
     process.env.AWS_ACCESS_KEY_ID = s3.accessKeyId;
     process.env.AWS_SECRET_ACCESS_KEY = s3.secretAccessKey;
+    // Meanwhile the progress query shows the live step, loss and ETA while the one chunk (1000 steps per activity)
+    // is still running: no activity has completed yet (history fetched after the query), so they can only come
+    // from the activity's reports.
+    type Live = { step: number; totalSteps: number; loss: number | null; etaS: number | null };
+    let live: Live | null = null;
     const deadline = Date.now() + 240_000;
     while ((await listCheckpoints(store, runId)).every((c) => c.step < 4)) {
       if (Date.now() > deadline) throw new Error(`no checkpoint at step >= 4 in time; worker output:\n${worker!.output().slice(-3000)}`);
+      const q = (await handle.query('progress')) as Live;
+      const completed = ((await handle.fetchHistory()).events ?? []).some((e) => e.activityTaskCompletedEventAttributes);
+      if (!completed && q.step >= 2 && q.etaS !== null) live = q;
       await new Promise((r) => setTimeout(r, 500));
     }
+    expect(live, 'a mid-chunk progress query').not.toBeNull();
+    expect(live!.totalSteps).toBeGreaterThan(live!.step);
+    expect(Number.isFinite(live!.loss)).toBe(true);
+    expect(live!.etaS).toBeGreaterThan(0);
     await worker!.kill('SIGKILL');
     const before = (await listCheckpoints(store, runId)).map((c) => c.step);
     worker = await startWorkerProcess(env);
