@@ -5,6 +5,7 @@
 import { Context } from '@temporalio/activity';
 import { onStoreWait, type ArtifactStore } from '../lib/store';
 import { mapFailures } from './failures';
+import { makeAnalyzeActivities } from './analyze';
 import { makeEvaluateActivities } from './evaluate';
 import { makePipelineActivities } from './pipeline';
 import { makePrepareActivities } from './prepare';
@@ -34,7 +35,7 @@ function mapAll<T extends Record<string, (...args: never[]) => Promise<unknown>>
 
 /** Activities of the fsfm-cpu queue (and the validation local activity every workflow starts with). */
 export function createCpuActivities(store: ArtifactStore) {
-  return mapAll({ validateInput, ...makeProbeActivities(store), ...makePrepareActivities(store), ...makeEvaluateActivities(store), ...makePipelineActivities(store) });
+  return mapAll({ validateInput, ...makeProbeActivities(store), ...makePrepareActivities(store), ...makeEvaluateActivities(store), ...makeAnalyzeActivities(store), ...makePipelineActivities(store) });
 }
 
 /** Activities of the fsfm-gpu queue (training). */

@@ -1,7 +1,7 @@
 import { CHANCE_FLAG, notBetterThanChance, type ConfidenceInterval } from '../lib/eval/bootstrap';
 import { finetuneCurve, pretrainCurve } from '../lib/eval/curves';
 export { finetuneCurve, pretrainCurve };
-import type { EvaluateResult, FinetuneResult, FsfmPipelineResult, PrepareDatasetResult, PretrainResult, ProbeVideosResult } from '../lib/config';
+import type { AnalyzeResult, EvaluateResult, FinetuneResult, FsfmPipelineResult, PrepareDatasetResult, PretrainResult, ProbeVideosResult } from '../lib/config';
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 const ciText = (ci: ConfidenceInterval | null | undefined) => (ci ? ` [${(ci.low * 100).toFixed(1)}, ${(ci.high * 100).toFixed(1)}]` : '');
@@ -39,6 +39,13 @@ export function formatResult(workflow: string, result: unknown): string {
   if (workflow === 'Finetune') {
     const r = result as FinetuneResult;
     return [`Finetune ${r.runId} (${r.task}): step ${r.step}/${r.totalSteps} on ${r.backend}`, ...finetuneCurve(r.history), `  selected (${r.selection}): ${r.bestKey ?? '-'} (epoch ${r.bestEpoch ?? '-'}, val loss ${r.bestValLoss?.toFixed(4) ?? '-'})`].join('\n');
+  }
+  if (workflow === 'Analyze') {
+    const r = result as AnalyzeResult;
+    const rows = r.checkpoints.map(
+      (c) => `  ${c.label} (${c.kind}, ${c.faces} faces): last block mean attention distance ${c.lastBlockDistancePx.toFixed(1)} px, KL between heads ${c.lastBlockKl.toFixed(3)}`,
+    );
+    return [`Analyze ${r.runId}:`, ...rows, `  report: ${r.reportHtmlKey}`, `  numbers: ${r.summaryKey}`].join('\n');
   }
   if (workflow === 'Evaluate') {
     const r = result as EvaluateResult;

@@ -5,3 +5,4 @@ export { Pretrain } from './pretrain';
 export { Finetune } from './finetune';
 export { Evaluate } from './evaluate';
 export { FsfmPipeline } from './pipeline';
+export { Analyze } from './analyze';

@@ -17,6 +17,7 @@ import { readSet } from '../store/sets.js';
 import type { ArtifactStore } from '../store/types.js';
 import { joinKey } from '../store/index.js';
 import { CHECKPOINT_KIND } from '../train/checkpoint.js';
+import { type BackendPreference, initBackend } from '../tensor/backend.js';
 import { encoderAttention, patchGeometry } from './capture.js';
 import { AttentionAccumulator, type AttentionSummary, type FaceMap, type MapKind, faceMaps } from './summary.js';
 
@@ -42,6 +43,8 @@ export interface AnalyzeCheckpointOptions {
   /** Pretrained checkpoints: which branch's encoder (default online, the one finetuning starts from). */
   branch?: 'online' | 'target';
   batchSize?: number;
+  /** TensorFlow.js backend (default auto: the same choice as training). */
+  backend?: BackendPreference;
   signal?: AbortSignal;
 }
 
@@ -103,6 +106,7 @@ export async function analyzeCheckpoint(opts: AnalyzeCheckpointOptions): Promise
   if (!Number.isInteger(opts.faces) || opts.faces < 1) throw new InvalidConfig(`faces must be a positive integer, got ${opts.faces}`);
   if (!Number.isInteger(opts.mapFaces) || opts.mapFaces < 0) throw new InvalidConfig(`mapFaces must be a non-negative integer, got ${opts.mapFaces}`);
   const batchSize = opts.batchSize ?? 8;
+  await initBackend({ prefer: opts.backend ?? 'auto', log: () => {} });
   const set = await openPrepared(opts.store, opts.prepared);
   const inspected = await inspect(opts);
   const { model, transform, normalization } = inspected;

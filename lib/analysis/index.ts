@@ -3,3 +3,4 @@ export { encoderAttention, patchGeometry, type InspectedModel } from './capture.
 export { AttentionAccumulator, faceMaps, MAP_KIND_TEXT, type AttentionSummary, type FaceMap, type MapKind } from './summary.js';
 export { analysisSectionHtml, attentionDistanceChart, attentionOverlay, klDivergenceChart, renderAnalysisHtml, renderAnalysisMarkdown, ANALYSIS_CSS } from './figures.js';
 export { analyzeCheckpoint, checkpointKind, type AnalyzeCheckpointOptions, type CheckpointKind } from './analyze.js';
+export { writeAnalysis, analysisPrefix, ANALYSIS_SET_KIND, type WrittenAnalysis } from './write.js';

@@ -4,12 +4,14 @@
  */
 import { z } from 'zod';
 import { InvalidConfig } from '../errors';
+import { AnalyzeInput } from './analyze';
 import { EvaluateInput, FinetuneInput } from './finetune';
 import { FsfmPipelineInput } from './pipeline';
 import { PrepareDatasetInput } from './prepare';
 import { PretrainInput } from './pretrain';
 import { ProbeVideosInput } from './probe';
 
+export * from './analyze';
 export * from './finetune';
 export * from './pipeline';
 export * from './prepare';
@@ -25,6 +27,7 @@ export const WORKFLOW_INPUTS = {
   Finetune: FinetuneInput,
   Evaluate: EvaluateInput,
   FsfmPipeline: FsfmPipelineInput,
+  Analyze: AnalyzeInput,
 } as const;
 
 export type WorkflowName = keyof typeof WORKFLOW_INPUTS;

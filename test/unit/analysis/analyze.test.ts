@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeCheckpoint, checkpointKind } from '../../../lib/analysis/analyze.js';
 import { renderAnalysisHtml, renderAnalysisMarkdown } from '../../../lib/analysis/figures.js';
+import { ANALYSIS_SET_KIND, writeAnalysis } from '../../../lib/analysis/write.js';
+import { parseWorkflowInput } from '../../../lib/config/index.js';
+import { readMember, readSet } from '../../../lib/store/sets.js';
 import { InvalidConfig, NotFound } from '../../../lib/errors.js';
 import { classifierWeights, writeSelectedModel } from '../../../lib/finetune/checkpoint.js';
 import { parseFinetuneConfig } from '../../../lib/finetune/options.js';
@@ -80,7 +83,7 @@ describe('analyzeCheckpoint', () => {
   });
 
   it('a pretrained encoder: per block and head distances within the image, KL ≥ 0, last-block maps that sum to 1', async () => {
-    const s = await analyzeCheckpoint({ store: ctx.store, checkpoint: 'runs/pre/pretrain', prepared: 'prepared/faces', split: 'test', faces: 5, mapFaces: 2, batchSize: 2, label: 'tiny' });
+    const s = await analyzeCheckpoint({ backend: 'wasm', store: ctx.store, checkpoint: 'runs/pre/pretrain', prepared: 'prepared/faces', split: 'test', faces: 5, mapFaces: 2, batchSize: 2, label: 'tiny' });
     expect(s.kind).toBe('pretrained');
     expect(s.mapKind).toBe('mean-attention');
     expect(s.faces).toBe(5);
@@ -99,8 +102,8 @@ describe('analyzeCheckpoint', () => {
   });
 
   it('a finetuned detector gets rollout maps; the page draws both side by side', async () => {
-    const pre = await analyzeCheckpoint({ store: ctx.store, checkpoint: 'runs/pre/pretrain', prepared: 'prepared/faces', faces: 4, mapFaces: 1, label: 'pretrained' });
-    const ft = await analyzeCheckpoint({ store: ctx.store, checkpoint: 'runs/ft/finetune', prepared: 'prepared/faces', faces: 4, mapFaces: 1, label: 'finetuned' });
+    const pre = await analyzeCheckpoint({ backend: 'wasm', store: ctx.store, checkpoint: 'runs/pre/pretrain', prepared: 'prepared/faces', faces: 4, mapFaces: 1, label: 'pretrained' });
+    const ft = await analyzeCheckpoint({ backend: 'wasm', store: ctx.store, checkpoint: 'runs/ft/finetune', prepared: 'prepared/faces', faces: 4, mapFaces: 1, label: 'finetuned' });
     expect(ft.mapKind).toBe('rollout');
     expect(ft.meanDistancePx).not.toEqual(pre.meanDistancePx);
     const html = renderAnalysisHtml([pre, ft]);
@@ -112,7 +115,26 @@ describe('analyzeCheckpoint', () => {
     expect(renderAnalysisMarkdown([pre, ft]).split('\n').filter((l) => l.startsWith('| pretrained'))).toHaveLength(2);
   });
 
+  it('writeAnalysis commits summary.json, report.md and a self-contained report.html as one set', async () => {
+    const pre = await analyzeCheckpoint({ backend: 'wasm', store: ctx.store, checkpoint: 'runs/pre/pretrain', prepared: 'prepared/faces', faces: 3, mapFaces: 1, label: 'pretrained' });
+    const w = await writeAnalysis(ctx.store, 'an1', [pre], '2026-01-01T00:00:00Z');
+    expect(w.reportHtmlKey).toBe('runs/an1/analysis/report.html');
+    const set = (await readSet<{ checkpoints: { label: string; faces: number }[] }>(ctx.store, 'runs/an1/analysis'))!;
+    expect(set.kind).toBe(ANALYSIS_SET_KIND);
+    expect(set.meta.checkpoints).toEqual([expect.objectContaining({ label: 'pretrained', faces: 3 })]);
+    const summary = JSON.parse((await readMember(ctx.store, set, 'summary.json')).toString('utf8'));
+    expect(summary.summaries[0].meanDistancePx).toEqual(pre.meanDistancePx);
+    expect((await readMember(ctx.store, set, 'report.html')).toString('utf8')).toMatch(/class="attention-distance-chart"/);
+  });
+
+  it('the Analyze workflow input: defaults, unique labels, one-line errors', () => {
+    const input = parseWorkflowInput('Analyze', { checkpoints: [{ checkpoint: 'runs/pre/pretrain' }], prepared: 'prepared/faces' });
+    expect(input).toMatchObject({ faces: 32, mapFaces: 4, batchSize: 8, checkpoints: [{ checkpoint: 'runs/pre/pretrain', branch: 'online' }] });
+    expect(() => parseWorkflowInput('Analyze', { checkpoints: [{ checkpoint: 'a', label: 'x' }, { checkpoint: 'b', label: 'x' }], prepared: 'p' })).toThrow(/checkpoint labels must be unique/);
+    expect(() => parseWorkflowInput('Analyze', { checkpoints: [], prepared: 'p' })).toThrow(/invalid Analyze input: checkpoints/);
+  });
+
   it('rejects a bad face count with a message naming it', async () => {
-    await expect(analyzeCheckpoint({ store: ctx.store, checkpoint: 'runs/pre/pretrain', prepared: 'prepared/faces', faces: 0, mapFaces: 1 })).rejects.toThrow(InvalidConfig);
+    await expect(analyzeCheckpoint({ backend: 'wasm', store: ctx.store, checkpoint: 'runs/pre/pretrain', prepared: 'prepared/faces', faces: 0, mapFaces: 1 })).rejects.toThrow(InvalidConfig);
   });
 });
