@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { FsfmError, InvalidPath } from '../errors.js';
+import { FsfmError, InvalidConfig, InvalidPath } from '../errors.js';
 import type { RgbImage } from './image.js';
 
 /** A DLIB rectangle in frame pixels; right/bottom are inclusive, edges may lie outside the frame. */
@@ -45,33 +45,51 @@ interface DlibAddon {
   info(): DlibInfo;
   defaultPredictorPath: string;
   simd: string;
+  /** What the build's arithmetic equals: 'reference' or 'avx2-fma' (native/binding.gyp). */
+  arithmetic: string;
+  /** DLIB version the addon was compiled against, e.g. "19.24.0". */
+  dlibVersion: string;
 }
+
+/**
+ * The DLIB builds, named by their arithmetic. 'reference' gives the boxes, scores and landmarks of dlib's reference
+ * build (the Python dlib the FSFM reference runs): the portable build, or on a CPU with AVX2 the AVX2 build compiled
+ * without FMA contraction, checked bit-identical to it (native/README.md). 'avx2-fma' contracts multiply-adds into
+ * FMA: faster, but boxes move by a pixel or more and landmarks by several on some frames, so it is opt-in only.
+ */
+export const DLIB_BUILDS = ['reference', 'avx2-fma'] as const;
+export type DlibBuild = (typeof DLIB_BUILDS)[number];
 
 const BUILD_DIR = path.resolve(__dirname, '../../native/build/Release');
 
-function cpuHasAvx2AndFma(): boolean {
-  if (process.arch !== 'x64' || process.platform !== 'linux') return false;
+function cpuFlags(): string[] {
+  if (process.arch !== 'x64' || process.platform !== 'linux') return [];
   try {
-    const flags = /^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.split(/\s+/) ?? [];
-    return flags.includes('avx2') && flags.includes('fma');
+    return /^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.split(/\s+/) ?? [];
   } catch {
-    return false;
+    return [];
   }
 }
 
-/** The builds to try, best first: FSFM_DLIB_VARIANT=baseline|avx2 overrides the CPU check. */
-function addonCandidates(buildDir: string): string[] {
-  const baseline = path.join(buildDir, 'fsfm_dlib.node');
-  const avx2 = path.join(buildDir, 'fsfm_dlib_avx2.node');
-  const variant = process.env.FSFM_DLIB_VARIANT;
-  if (variant === 'baseline') return [baseline];
-  if (variant === 'avx2') return [avx2];
-  return cpuHasAvx2AndFma() ? [avx2, baseline] : [baseline];
+/**
+ * The addon files that implement `build`, best first. FSFM_DLIB_PORTABLE=1 keeps the reference build on the
+ * portable file (the AVX2 one computes the same, faster; tests compare the two).
+ */
+function addonCandidates(buildDir: string, build: DlibBuild): string[] {
+  const file = (name: string) => path.join(buildDir, name);
+  const flags = cpuFlags();
+  if (build === 'avx2-fma') return flags.includes('avx2') && flags.includes('fma') ? [file('fsfm_dlib_avx2fma.node')] : [];
+  const portable = file('fsfm_dlib.node');
+  if (process.env.FSFM_DLIB_PORTABLE === '1' || !flags.includes('avx2')) return [portable];
+  return [file('fsfm_dlib_avx2.node'), portable];
 }
 
-/** The addon file to load from buildDir; throws FsfmError telling how to build it when none is there. */
-export function findDlibAddon(buildDir: string = BUILD_DIR): string {
-  const candidates = addonCandidates(buildDir);
+/** The addon file to load for `build`; throws FsfmError telling how to build it (or that the CPU lacks it). */
+export function findDlibAddon(buildDir: string = BUILD_DIR, build: DlibBuild = 'reference'): string {
+  const candidates = addonCandidates(buildDir, build);
+  if (candidates.length === 0) {
+    throw new InvalidConfig(`face.dlib '${build}' needs a CPU with AVX2 and FMA; this one lacks them (use 'reference')`);
+  }
   const file = candidates.find((candidate) => existsSync(candidate));
   if (!file) {
     throw new FsfmError(
@@ -81,12 +99,14 @@ export function findDlibAddon(buildDir: string = BUILD_DIR): string {
   return file;
 }
 
-let addon: DlibAddon | undefined;
+const addons = new Map<DlibBuild, DlibAddon>();
 
-/** Loads the addon once (see findDlibAddon). */
-export function loadDlib(): DlibAddon {
-  if (addon) return addon;
-  const file = findDlibAddon();
+/** Loads the addon of `build` once per process (see findDlibAddon); each build keeps its own models. */
+export function loadDlib(build: DlibBuild = 'reference'): DlibAddon {
+  const loaded = addons.get(build);
+  if (loaded) return loaded;
+  const file = findDlibAddon(BUILD_DIR, build);
+  let addon: DlibAddon;
   try {
     addon = createRequire(__filename)(file) as DlibAddon;
   } catch (cause) {
@@ -94,7 +114,24 @@ export function loadDlib(): DlibAddon {
       cause,
     });
   }
+  if (addon.arithmetic !== build) {
+    throw new FsfmError(
+      `the DLIB addon ${file} computes '${addon.arithmetic ?? 'unknown (an old build)'}', not '${build}': rebuild it (native/build.sh --force)`,
+    );
+  }
+  addons.set(build, addon);
   return addon;
+}
+
+/**
+ * What a build's outputs depend on, for cache keys: its arithmetic, instruction set and the DLIB version it was
+ * compiled against, e.g. "reference/avx2/dlib-19.24.0". Two builds that compute differently never share a key
+ * (the portable 'reference' build gives the same boxes and landmarks, but its SSE2 sums can move a detector score
+ * in the 7th digit, and scores are stored).
+ */
+export function dlibBuildId(build: DlibBuild = 'reference'): string {
+  const addon = loadDlib(build);
+  return `${addon.arithmetic}/${addon.simd}/dlib-${addon.dlibVersion}`;
 }
 
 /** Model load failures come back as plain Errors from C++; give them a type. */
@@ -115,37 +152,43 @@ async function call<T>(run: () => Promise<T>): Promise<T> {
 }
 
 /** Sets the predictor file; a different path after the predictor has loaded throws (one per process). */
-export function configureDlib(options: { predictorPath?: string }): void {
+export function configureDlib(options: { predictorPath?: string }, build: DlibBuild = 'reference'): void {
   try {
-    loadDlib().configure(options);
+    loadDlib(build).configure(options);
   } catch (err) {
     throw typed(err);
   }
 }
 
 /** Builds the detector and (unless predictor: false) loads the predictor now instead of on first use. */
-export function preloadDlib(options: { predictorPath?: string; predictor?: boolean } = {}): Promise<void> {
+export function preloadDlib(
+  options: { predictorPath?: string; predictor?: boolean; build?: DlibBuild } = {},
+): Promise<void> {
   return call(async () => {
-    if (options.predictorPath !== undefined) configureDlib({ predictorPath: options.predictorPath });
-    await loadDlib().preload({ predictor: options.predictor ?? true });
+    if (options.predictorPath !== undefined) configureDlib({ predictorPath: options.predictorPath }, options.build);
+    await loadDlib(options.build).preload({ predictor: options.predictor ?? true });
   });
 }
 
-export function dlibInfo(): DlibInfo {
-  return loadDlib().info();
+export function dlibInfo(build: DlibBuild = 'reference'): DlibInfo {
+  return loadDlib(build).info();
 }
 
 /** Faces in a frame, highest score first. The buffer must not change until the promise settles. */
-export function detectFaces(image: RgbImage, upsample: number): Promise<DetectedBox[]> {
-  return call(async () => loadDlib().detect(image.rgb, image.widthPx, image.heightPx, upsample));
+export function detectFaces(image: RgbImage, upsample: number, build: DlibBuild = 'reference'): Promise<DetectedBox[]> {
+  return call(async () => loadDlib(build).detect(image.rgb, image.widthPx, image.heightPx, upsample));
 }
 
 /** The 68 landmarks of the face in `box`, in frame pixels. */
-export function detectLandmarks(image: RgbImage, box: Box): Promise<Point[]> {
-  return call(async () => loadDlib().landmarks(image.rgb, image.widthPx, image.heightPx, box));
+export function detectLandmarks(image: RgbImage, box: Box, build: DlibBuild = 'reference'): Promise<Point[]> {
+  return call(async () => loadDlib(build).landmarks(image.rgb, image.widthPx, image.heightPx, box));
 }
 
 /** Detection plus landmarks of every face in one worker call (the frame crosses into C++ once). */
-export function detectFacesWithLandmarks(image: RgbImage, upsample: number): Promise<DetectedFace[]> {
-  return call(async () => loadDlib().detectAndLandmark(image.rgb, image.widthPx, image.heightPx, upsample));
+export function detectFacesWithLandmarks(
+  image: RgbImage,
+  upsample: number,
+  build: DlibBuild = 'reference',
+): Promise<DetectedFace[]> {
+  return call(async () => loadDlib(build).detectAndLandmark(image.rgb, image.widthPx, image.heightPx, upsample));
 }

@@ -1,7 +1,9 @@
 /** Options of face detection, cropping and region maps, with the reference's defaults (fsfm-method.md §1). */
 import { z } from 'zod';
+import { DLIB_BUILDS } from './dlib.js';
 
-export const FACE_PICK_POLICIES = ['largest', 'first'] as const;
+/** 'first': the detector's first face (the FSFM reference's faces[0]); 'largest': DeepfakeBench's choice. */
+export const FACE_PICK_POLICIES = ['first', 'largest'] as const;
 export type FacePickPolicy = (typeof FACE_PICK_POLICIES)[number];
 
 export const DEFAULT_PREDICTOR_PATH = '/usr/share/dlib/shape_predictor_68_face_landmarks.dat';
@@ -16,8 +18,16 @@ export const faceOptionsSchema = z.strictObject({
     .describe('DLIB detector upsampling steps (each doubles the frame side); the reference uses 1'),
   pick: z
     .enum(FACE_PICK_POLICIES)
-    .default('largest')
-    .describe("which face of a multi-face frame to keep: 'largest' box area, or 'first' (the reference: highest score)"),
+    .default('first')
+    .describe(
+      "which face of a multi-face frame to keep: 'first' (the FSFM reference: the detector's first, highest score) or 'largest' box area (DeepfakeBench)",
+    ),
+  dlib: z
+    .enum(DLIB_BUILDS)
+    .default('reference')
+    .describe(
+      "DLIB build: 'reference' computes dlib's reference boxes and landmarks bit for bit; 'avx2-fma' is faster but rounds differently (boxes +-1 px, landmarks a few px)",
+    ),
   faceSizePx: z.number().int().min(16).max(1024).default(224).describe('side of the resized square face crop'),
   predictorPath: z
     .string()

@@ -4,6 +4,7 @@
 #include <napi.h>
 
 #include <dlib/image_transforms/interpolation.h>
+#include <dlib/revision.h>
 #include <dlib/image_processing/full_object_detection.h>
 
 #include <cmath>
@@ -31,6 +32,15 @@ constexpr const char* kSimd = "sse4.1";
 #else
 constexpr const char* kSimd = "sse2";
 #endif
+
+// What this build's arithmetic equals (binding.gyp sets it per target); part of every cache key.
+#ifndef FSFM_DLIB_ARITHMETIC
+#error "FSFM_DLIB_ARITHMETIC must name the build's arithmetic (see binding.gyp)"
+#endif
+#define FSFM_STR2(x) #x
+#define FSFM_STR(x) FSFM_STR2(x)
+constexpr const char* kDlibVersion =
+    FSFM_STR(DLIB_MAJOR_VERSION) "." FSFM_STR(DLIB_MINOR_VERSION) "." FSFM_STR(DLIB_PATCH_VERSION);
 
 // A frame borrowed from JS: the reference keeps the buffer alive until the worker is destroyed
 // (on the main thread). Callers must not write to the buffer while a call on it is pending.
@@ -329,6 +339,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, Info, "info"));
   exports.Set("defaultPredictorPath", kDefaultPredictorPath);
   exports.Set("simd", kSimd);
+  exports.Set("arithmetic", FSFM_DLIB_ARITHMETIC);
+  exports.Set("dlibVersion", kDlibVersion);
   return exports;
 }
 
