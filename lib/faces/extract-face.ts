@@ -13,7 +13,7 @@ export interface ExtractedFace {
   crop: CropSquare;
   /** The crop at frame resolution: crop.sizePx x crop.sizePx. */
   nativeFace: RgbImage;
-  /** The crop resized (bicubic) to faceSizePx x faceSizePx. */
+  /** The crop resized to faceSizePx x faceSizePx (centre-aligned bicubic, the reference's arithmetic: resize.ts). */
   face: RgbImage;
   /** 68 landmarks in frame pixels. */
   frameLandmarks: Point[];
@@ -37,24 +37,30 @@ export function toCropCoordinates(points: readonly Point[], crop: CropSquare, fa
 }
 
 /**
- * Detects faces, picks one (options.pick), crops it with the reference formula and resizes it.
+ * Detects faces, picks one (options.pick), crops it with the reference formula and resizes it. `clock` hears the
+ * milliseconds of detection (with landmarks) and of crop + resize.
  * Returns null when the frame holds no face (or the picked box lies wholly outside the frame):
  * the reference skips such frames rather than failing.
  */
 export async function extractFace(
   frame: RgbImage,
   options: FaceOptionsInput | FaceOptions = {},
+  clock?: (phase: 'detect' | 'resize', ms: number) => void,
 ): Promise<ExtractedFace | null> {
   const opts = parseFaceOptions(options);
   assertRgb(frame);
-  configureDlib({ predictorPath: opts.predictorPath });
-  const faces = await detectFacesWithLandmarks(frame, opts.upsample);
+  configureDlib({ predictorPath: opts.predictorPath }, opts.dlib);
+  const detectStartMs = performance.now();
+  const faces = await detectFacesWithLandmarks(frame, opts.upsample, opts.dlib);
+  clock?.('detect', performance.now() - detectStartMs);
   const picked = pickFace(faces, opts.pick);
   if (!picked) return null;
   const crop = cropBox(picked.box, frame.widthPx, frame.heightPx);
   if (crop.sizePx < 1) return null;
+  const resizeStartMs = performance.now();
   const nativeFace = cropSquare(frame, crop);
-  const face = await resizeSquare(nativeFace, opts.faceSizePx, 'cubic');
+  const face = resizeSquare(nativeFace, opts.faceSizePx);
+  clock?.('resize', performance.now() - resizeStartMs);
   return {
     box: picked.box,
     faceCount: faces.length,

@@ -1,6 +1,7 @@
-/** Raw RGB images and the sharp-based decode / encode / crop / resize helpers the face layer needs. */
+/** Raw RGB images and the decode / encode (sharp) / crop / resize helpers the face layer needs. */
 import sharp from 'sharp';
 import { InvalidConfig, InvalidPath } from '../errors.js';
+import { resizeBicubic } from './resize.js';
 
 /** [heightPx, widthPx, 3] uint8, row-major RGB; structurally the same as lib/media's Frame. */
 export interface RgbImage {
@@ -67,17 +68,15 @@ export function cropSquare(image: RgbImage, square: { x: number; y: number; size
   return { rgb: out, widthPx: sizePx, heightPx: sizePx };
 }
 
-/** Resize to sizePx x sizePx; 'cubic' (Catmull-Rom) matches the reference's bicubic resize. */
-export async function resizeSquare(
-  image: RgbImage,
-  sizePx: number,
-  kernel: 'cubic' | 'lanczos3' | 'linear' | 'nearest' = 'cubic',
-): Promise<RgbImage> {
+/**
+ * Resize to sizePx x sizePx, centre-aligned bicubic with the reference's arithmetic (resize.ts: PIL's BICUBIC,
+ * byte for byte). Pixel centres map onto pixel centres: u + 0.5 = (x + 0.5) * sizePx / side.
+ */
+export function resizeSquare(image: RgbImage, sizePx: number): RgbImage {
   assertRgb(image);
-  if (image.widthPx === sizePx && image.heightPx === sizePx) return { ...image, rgb: Buffer.from(image.rgb) };
-  const { data, info } = await sharp(image.rgb, { raw: { width: image.widthPx, height: image.heightPx, channels: 3 } })
-    .resize(sizePx, sizePx, { kernel, fit: 'fill' })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return { rgb: data, widthPx: info.width, heightPx: info.height };
+  return {
+    rgb: resizeBicubic(image.rgb, image.widthPx, image.heightPx, sizePx, sizePx, 3),
+    widthPx: sizePx,
+    heightPx: sizePx,
+  };
 }

@@ -72,7 +72,7 @@ async function build(): Promise<ShardRecord[]> {
       for (const label of ['real', 'fake'] as const) {
         const videoId = `sample${sample}-face${i}-${label}`;
         for (const [frameIndex, square] of frames.entries()) {
-          const face = await resizeSquare(cropSquare(photo, square), FACE_PX, 'cubic');
+          const face = resizeSquare(cropSquare(photo, square), FACE_PX);
           const rgb = new Uint8Array(face.rgb);
           out.push({
             faceId: `${videoId}-f${frameIndex}`,

@@ -18,7 +18,7 @@ async function main(): Promise<void> {
     const frame = await decodeImage(path.resolve(__dirname, `../../../node_modules/@vladmandic/face-api/demo/sample${sample}.jpg`));
     for (const [i, f] of (await detectFacesWithLandmarks(frame, 0)).entries()) {
       const crop = cropBox(f.box, frame.widthPx, frame.heightPx);
-      const img = await resizeSquare(cropSquare(frame, crop), 224, 'cubic');
+      const img = resizeSquare(cropSquare(frame, crop), 224);
       faces.push({
         faceId: `s${sample}-${i}`, dataset: 'demo', videoId: `s${sample}`, label: 'real', split: 'train', group: `s${sample}`,
         frameIndex: i, sizePx: 224, image: new Uint8Array(img.rgb), regionMap: regionMap(toCropCoordinates(f.landmarks, crop, 224)),

@@ -24,7 +24,7 @@ async function sampleFaces(): Promise<ShardRecord[]> {
     for (const [i, face] of (await detectFacesWithLandmarks(frame, 0)).entries()) {
       const crop = cropBox(face.box, frame.widthPx, frame.heightPx);
       if (crop.sizePx < 32) continue;
-      const img = await resizeSquare(cropSquare(frame, crop), FACE_PX, 'cubic');
+      const img = resizeSquare(cropSquare(frame, crop), FACE_PX);
       out.push({
         faceId: `sample${sample}-${i}`,
         dataset: 'face-api-demo',
