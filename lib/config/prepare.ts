@@ -50,4 +50,8 @@ export interface PrepareDatasetResult {
   failedByType: Record<string, number>;
   /** The first failures with their reasons (all are in summary.json). */
   failures: Array<{ videoId: string; type: string; message: string }>;
+  /** Videos kept with some sampled frames undecodable (a stream cut mid-way); they count as done. */
+  videosPartial: number;
+  /** The first of them, with the counts (all are in summary.json). */
+  partial: Array<{ videoId: string; framesSampled: number; framesUndecodable: number; warning: string }>;
 }

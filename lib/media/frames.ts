@@ -34,6 +34,13 @@ export interface ReadFramesOptions {
   stallTimeoutMs?: number;
   decodeThreads?: number;
   signal?: AbortSignal;
+  /**
+   * A stream that breaks (cut short, undecodable tail, ffmpeg failing after some frames) ends the output early
+   * instead of throwing: the frames that decoded are yielded and `onTruncated` hears why the rest are missing.
+   * Default false: CorruptVideo after the frames that came.
+   */
+  allowTruncated?: boolean;
+  onTruncated?: (reason: string) => void;
 }
 
 // Linux caps one argument at 128 KiB (MAX_ARG_STRLEN) and Windows a whole command line at 32 Ki characters;
@@ -43,7 +50,7 @@ export const MAX_INLINE_FILTER_CHARS = 8 * 1024;
 /**
  * Yields the frames at `indices` in ascending index order, one per distinct index. Throws CorruptVideo when
  * ffmpeg fails or when fewer frames come out than were requested (a truncated stream), after yielding those
- * that came. Breaking out of the loop early stops ffmpeg.
+ * that came, unless options.allowTruncated. Breaking out of the loop early stops ffmpeg.
  */
 export async function* readFrames(
   path: string,
@@ -68,10 +75,11 @@ export async function* readFrames(
     }
   }
   if (count < wanted.length) {
-    throw new CorruptVideo(
+    const reason =
       `video ${path} ended after ${count} of ${wanted.length} requested frames (last requested index ` +
-        `${wanted.at(-1)}): the stream is truncated or shorter than its frame count`,
-    );
+      `${wanted.at(-1)}): the stream is truncated or shorter than its frame count`;
+    if (!options.allowTruncated) throw new CorruptVideo(reason);
+    options.onTruncated?.(reason);
   }
 }
 
@@ -204,11 +212,16 @@ async function* decode(
     const status = await exited;
     options.signal?.throwIfAborted();
     if (stalled) throw new TransientError(`ffmpeg produced no frame of ${path} for ${stallTimeoutMs} ms`);
-    if (status.code !== 0) {
-      const reason = firstLine(stderr.text(), absolute) || `ffmpeg exited with code ${status.code ?? status.signal}`;
-      throw new CorruptVideo(`cannot decode video ${path}: ${reason}`);
+    const broken =
+      status.code !== 0
+        ? `cannot decode video ${path}: ${firstLine(stderr.text(), absolute) || `ffmpeg exited with code ${status.code ?? status.signal}`}`
+        : parser.partialBytes > 0
+          ? `ffmpeg output for ${path} ended inside a frame`
+          : undefined;
+    if (broken !== undefined) {
+      if (!options.allowTruncated) throw new CorruptVideo(broken);
+      options.onTruncated?.(broken);
     }
-    if (parser.partialBytes > 0) throw new CorruptVideo(`ffmpeg output for ${path} ended inside a frame`);
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
     // Still running means the consumer stopped early (break/throw): the rest of the decode is unwanted.

@@ -11,7 +11,7 @@ import { firstLine, runTool } from './tools.js';
 
 export interface VideoInfo {
   path: string;
-  /** Decoded frames: the exact T that frame indices refer to. */
+  /** Decoded frames: the exact T that frame indices refer to (demuxed packets when probed with countFrames: false). */
   frames: number;
   /** Demuxed packets of the video stream (equals `frames` for ordinary files). */
   packets: number;
@@ -38,6 +38,12 @@ export interface ProbeOptions {
   /** Accept a file cut short (fewer packets than its container lists, with read errors) and report the frames
    * that do decode. Default false: such a file is a CorruptVideo. */
   allowTruncated?: boolean;
+  /**
+   * Decode the whole stream to count its frames (default true). False only demuxes (-count_packets, no decoding:
+   * a fraction of the time) and `frames` is then the packet count, which equals the decoded count for ordinary
+   * files; use it where the container's own count rules anyway (prepare: the reference's CAP_PROP_FRAME_COUNT).
+   */
+  countFrames?: boolean;
 }
 
 /** Formats ffmpeg reads as a single still image: a photo is not a video even though it decodes to one frame. */
@@ -49,7 +55,7 @@ export async function probeVideo(path: string, options: ProbeOptions = {}): Prom
     '-hide_banner',
     '-v', 'error',
     '-select_streams', 'V:0', // capital V: skips attached cover pictures
-    '-count_frames',
+    ...(options.countFrames === false ? [] : ['-count_frames']),
     '-count_packets',
     '-show_entries',
     'stream=codec_name,width,height,avg_frame_rate,r_frame_rate,nb_frames,nb_read_frames,nb_read_packets,duration' +
@@ -113,7 +119,7 @@ function toVideoInfo(path: string, out: FfprobeOutput, stderrLine: string): Vide
   if (IMAGE_FORMAT.test(container)) {
     throw new CorruptVideo(`cannot read video ${path}: it is a still image (${container}), not a video`);
   }
-  const frames = toInt(stream.nb_read_frames);
+  const frames = toInt(stream.nb_read_frames) ?? toInt(stream.nb_read_packets);
   if (frames === null || frames < 1) {
     throw new CorruptVideo(`cannot read video ${path}: no decodable frames${stderrLine ? ` (${stderrLine})` : ''}`);
   }

@@ -12,7 +12,9 @@ import { framesPerVideo, type PrepareOptions } from './options.js';
  * Bump when the per-video output changes for the same inputs and options (crop, resize, PNG settings, region map
  * geometry, file layout): old keys then miss and videos are prepared again.
  */
-export const PREPARE_CODE_VERSION = 'fsfm-prepare/1';
+// 2: centre-aligned resize with the reference's arithmetic, 'first' face by default, the DLIB build in the key,
+// truncated videos keep their decodable frames.
+export const PREPARE_CODE_VERSION = 'fsfm-prepare/2';
 
 export interface FileDigest {
   sha256: string;
@@ -69,6 +71,8 @@ export interface VideoKeyInputs {
   framesRequested: number;
   upsample: number;
   pick: string;
+  /** The DLIB build's arithmetic and version (lib/faces dlibBuildId): builds that compute differently never share a key. */
+  dlib: string;
   faceSizePx: number;
   hair: boolean;
   predictorSha256: string;
@@ -87,6 +91,7 @@ export function keyInputs(
   row: { kind: 'video' | 'image'; label: 'real' | 'fake' },
   source: FileDigest,
   predictorSha256: string,
+  dlib: string,
 ): VideoKeyInputs {
   return {
     source: { sha256: source.sha256, sizeBytes: source.sizeBytes },
@@ -94,6 +99,7 @@ export function keyInputs(
     framesRequested: framesForRow(options, row),
     upsample: options.face.upsample,
     pick: options.face.pick,
+    dlib,
     faceSizePx: options.face.faceSizePx,
     hair: options.face.hair,
     predictorSha256,
@@ -112,6 +118,7 @@ export function videoKeyOf(inputs: VideoKeyInputs): string {
     inputs.framesRequested,
     inputs.upsample,
     inputs.pick,
+    inputs.dlib,
     inputs.faceSizePx,
     inputs.hair,
     inputs.predictorSha256,

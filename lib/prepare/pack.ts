@@ -51,6 +51,8 @@ export interface PackShardsInput {
   videosRoot?: string;
   videos: readonly PackVideo[];
   options: PrepareOptions | PrepareOptionsInput;
+  /** The stage key the set is packed under (meta.stageKey): a later run reuses the set only under the same key. */
+  stageKey?: string;
   signal?: AbortSignal;
   onProgress?: (videosDone: number, videosTotal: number) => void;
 }
@@ -89,6 +91,8 @@ export interface VideoLine {
   faces: number;
   framesSampled: number;
   framesWithoutFace: number;
+  /** Present when some sampled frames did not decode (a partial video). */
+  framesUndecodable?: number;
 }
 
 export interface PreparedMeta extends Record<string, unknown> {
@@ -112,12 +116,19 @@ export interface PreparedMeta extends Record<string, unknown> {
   videos: { done: number; failed: number };
   framesSampled: number;
   framesWithoutFace: number;
+  /** Sampled frames that did not decode, over all videos (partial videos keep the rest). */
+  framesUndecodable: number;
+  /** Videos kept with some sampled frames undecodable. */
+  videosPartial: number;
+  stageKey?: string;
 }
 
 export interface PreparedSummary extends PreparedMeta {
   /** Videos that gave no faces, in (split, id) order; errors by type in failedByType. */
   failed: { videoId: string; type: string; message: string }[];
   failedByType: Record<string, number>;
+  /** Videos kept with some sampled frames undecodable, in (split, id) order, with the counts. */
+  partial: { videoId: string; framesSampled: number; framesUndecodable: number; warning: string }[];
 }
 
 interface LoadedVideo {
@@ -156,6 +167,8 @@ export async function packShards(input: PackShardsInput): Promise<SetManifest<Pr
   const shardsBySplit: Record<string, string[]> = {};
   const failed: PreparedSummary['failed'] = [];
   const failedByType: Record<string, number> = {};
+  const partial: PreparedSummary['partial'] = [];
+  let framesUndecodable = 0;
   let facesTotal = 0;
   let videosDone = 0;
   let framesSampled = 0;
@@ -225,6 +238,11 @@ export async function packShards(input: PackShardsInput): Promise<SetManifest<Pr
     videosDone++;
     framesSampled += loaded.meta.framesSampled;
     framesWithoutFace += loaded.meta.framesWithoutFace;
+    const undecodable = loaded.meta.framesUndecodable ?? 0;
+    framesUndecodable += undecodable;
+    if (undecodable > 0) {
+      partial.push({ videoId: row.id, framesSampled: loaded.meta.framesSampled, framesUndecodable: undecodable, warning: loaded.meta.warning ?? '' });
+    }
     (counts[row.split] ??= { real: 0, fake: 0 })[row.label] += loaded.faces.length;
     (videoCounts[row.split] ??= { real: 0, fake: 0 })[row.label]++;
     const videoLine: VideoLine = {
@@ -236,6 +254,7 @@ export async function packShards(input: PackShardsInput): Promise<SetManifest<Pr
       framesSampled: loaded.meta.framesSampled,
       framesWithoutFace: loaded.meta.framesWithoutFace,
     };
+    if (undecodable > 0) videoLine.framesUndecodable = undecodable;
     await videoLines.write(JSON.stringify(videoLine));
   };
 
@@ -278,8 +297,11 @@ export async function packShards(input: PackShardsInput): Promise<SetManifest<Pr
       videos: { done: videosDone, failed: failed.length },
       framesSampled,
       framesWithoutFace,
+      framesUndecodable,
+      videosPartial: partial.length,
     };
-    const summary: PreparedSummary = { ...meta, failed, failedByType };
+    if (input.stageKey !== undefined) meta.stageKey = input.stageKey;
+    const summary: PreparedSummary = { ...meta, failed, failedByType, partial };
     await writer.put(FACES_JSONL_NAME, await faceLines.finish(), { contentType: 'application/x-ndjson' });
     await writer.put(VIDEOS_JSONL_NAME, await videoLines.finish(), { contentType: 'application/x-ndjson' });
     await writer.put(SUMMARY_NAME, JSON.stringify(summary, null, 1), { contentType: 'application/json' });

@@ -14,7 +14,7 @@ import type { ManifestRow } from '../datasets/manifest.js';
 import { DatasetRoot, openInsideRoot } from '../datasets/paths.js';
 import { decodeImage, type RgbImage } from '../faces/image.js';
 import { extractFace } from '../faces/extract-face.js';
-import { preloadDlib, type DetectedBox, type Point } from '../faces/dlib.js';
+import { dlibBuildId, preloadDlib, type DetectedBox, type Point } from '../faces/dlib.js';
 import type { CropSquare } from '../faces/crop-box.js';
 import { regionMap } from '../faces/region-map.js';
 import { probeVideo } from '../media/probe.js';
@@ -44,6 +44,26 @@ export interface PrepareVideoContext {
   force?: boolean;
   /** ffmpeg decoder threads (0: ffmpeg's choice). Workers preparing several videos at once should pass 1 or 2. */
   decodeThreads?: number;
+  /** Adds the wall milliseconds spent per phase (bench/prepare). Frames in flight overlap, so sum them sequentially. */
+  phases?: PhaseTimes;
+}
+
+export const PREPARE_PHASES = ['hash', 'probe', 'decode', 'detect', 'resize', 'regionMap', 'encode', 'store'] as const;
+export type PreparePhase = (typeof PREPARE_PHASES)[number];
+export type PhaseTimes = Record<PreparePhase, number>;
+
+export function emptyPhaseTimes(): PhaseTimes {
+  return Object.fromEntries(PREPARE_PHASES.map((p) => [p, 0])) as PhaseTimes;
+}
+
+async function timed<T>(phases: PhaseTimes | undefined, phase: PreparePhase, run: () => Promise<T>): Promise<T> {
+  if (!phases) return run();
+  const startMs = performance.now();
+  try {
+    return await run();
+  } finally {
+    phases[phase] += performance.now() - startMs;
+  }
 }
 
 export interface PrepareVideoResult {
@@ -53,6 +73,10 @@ export interface PrepareVideoResult {
   /** Distinct frames requested: min(N, T) for a video, 1 for an image. */
   framesSampled: number;
   framesWithoutFace: number;
+  /** Sampled frames that did not decode (a stream cut short): skipped, as the reference does. */
+  framesUndecodable: number;
+  /** Why some sampled frames are missing, with the counts; absent for a whole video. */
+  warning?: string;
   durationMs: number;
   /** True when a committed outcome under this key was reused and nothing was decoded. */
   skipped: boolean;
@@ -86,15 +110,18 @@ export type VideoSetMeta =
       key: string;
       codeVersion: string;
       inputs: VideoKeyInputs;
-      /** True frame count T (1 for an image) and frame size. */
+      /** Frame count T the indices are taken over (the container's count, see videoFrames; 1 for an image) and frame size. */
       frameCount: number;
       widthPx: number;
       heightPx: number;
-      /** sampleIndices(T, N): the frames that were decoded. */
+      /** sampleIndices(T, N): the frames that were asked for. */
       indices: number[];
       faces: number;
       framesSampled: number;
       framesWithoutFace: number;
+      /** Sampled frames that did not decode, and why (a partial video); 0 and absent for a whole one. */
+      framesUndecodable: number;
+      warning?: string;
     }
   | {
       status: 'failed';
@@ -188,7 +215,7 @@ export async function videoKey(
   const opts = parsePrepareOptions(ctx.options);
   const opened = await openInsideRoot(ctx.datasetRoot, row.path);
   const source = await digestFile(opened.path, ctx.signal).finally(() => opened.close());
-  return videoKeyOf(keyInputs(opts, row, source, await predictorDigest(opts.face.predictorPath)));
+  return videoKeyOf(keyInputs(opts, row, source, await predictorDigest(opts.face.predictorPath), dlibBuildId(opts.face.dlib)));
 }
 
 /**
@@ -220,10 +247,10 @@ export async function prepareVideo(row: ManifestRow, ctx: PrepareVideoContext): 
 
 async function prepareOpened(row: ManifestRow, ctx: PrepareVideoContext, opts: PrepareOptions, framesRequested: number, file: string, startedMs: number): Promise<PrepareVideoResult> {
   const imageBytes = row.kind === 'image' ? await readImageFile(file, row.path) : undefined;
-  const source: FileDigest = imageBytes
-    ? { sha256: sha256Hex(imageBytes), sizeBytes: imageBytes.length }
-    : await digestFile(file, ctx.signal);
-  const inputs = keyInputs(opts, row, source, await predictorDigest(opts.face.predictorPath));
+  const source: FileDigest = await timed(ctx.phases, 'hash', async () =>
+    imageBytes ? { sha256: sha256Hex(imageBytes), sizeBytes: imageBytes.length } : digestFile(file, ctx.signal),
+  );
+  const inputs = keyInputs(opts, row, source, await predictorDigest(opts.face.predictorPath), dlibBuildId(opts.face.dlib));
   const key = videoKeyOf(inputs);
   const result = (r: Omit<PrepareVideoResult, 'videoId' | 'key' | 'durationMs'>): PrepareVideoResult => ({
     videoId: row.id,
@@ -236,7 +263,14 @@ async function prepareOpened(row: ManifestRow, ctx: PrepareVideoContext, opts: P
     const previous = await readVideoOutcome(ctx.store, ctx.prefix, key);
     if (previous?.meta.status === 'done') {
       const m = previous.meta;
-      return result({ faces: m.faces, framesSampled: m.framesSampled, framesWithoutFace: m.framesWithoutFace, skipped: true });
+      return result({
+        faces: m.faces,
+        framesSampled: m.framesSampled,
+        framesWithoutFace: m.framesWithoutFace,
+        framesUndecodable: m.framesUndecodable,
+        ...(m.warning !== undefined ? { warning: m.warning } : {}),
+        skipped: true,
+      });
     }
     if (previous?.meta.status === 'failed') {
       const { type, message } = previous.meta.error;
@@ -247,30 +281,50 @@ async function prepareOpened(row: ManifestRow, ctx: PrepareVideoContext, opts: P
   await preloadFaceModels(opts.face.predictorPath);
   const writer = new SetWriter(ctx.store, videoPrefix(ctx.prefix, key));
   try {
-    const frames = imageBytes ? await imageFrames(row, imageBytes) : await videoFrames(file, framesRequested, ctx);
+    const frames = await timed(ctx.phases, 'probe', () =>
+      imageBytes ? imageFrames(row, imageBytes) : videoFrames(file, framesRequested, ctx),
+    );
     const faces: PreparedFace[] = [];
     let framesWithoutFace = 0;
     let done = 0;
     const settle = (face: PreparedFace | null) => {
       if (face) faces.push(face);
       else framesWithoutFace++;
-      ctx.onFrame?.(++done, frames.indices.length);
+      done++; // not inside onFrame?.(...): optional-call arguments are not evaluated without a callback
+      ctx.onFrame?.(done, frames.indices.length);
     };
     const window: Promise<PreparedFace | null>[] = [];
+    const decoded = frames.iterate[Symbol.asyncIterator]();
     try {
-      for await (const frame of frames.iterate) {
+      for (;;) {
+        const next = await timed(ctx.phases, 'decode', () => decoded.next());
+        if (next.done) break;
+        const frame = next.value;
         ctx.signal?.throwIfAborted();
-        const pending = processFrame(frame, frame.index, writer, opts);
+        const pending = processFrame(frame, frame.index, writer, opts, ctx.phases);
         pending.catch(() => undefined); // awaited in order below; this only stops an early rejection going unhandled
         window.push(pending);
         while (window.length >= opts.framesInFlight) settle(await window.shift()!);
       }
       while (window.length > 0) settle(await window.shift()!);
     } finally {
-      // On an error, let the frames still in DLIB finish before their buffers are dropped.
+      // Stops ffmpeg when leaving early (what for-await would do); on an error, let the frames still in DLIB finish
+      // before their buffers are dropped.
+      await decoded.return?.(undefined);
       await Promise.allSettled(window);
     }
     ctx.signal?.throwIfAborted();
+    const framesUndecodable = frames.indices.length - done;
+    if (done === 0) {
+      throw new CorruptVideo(
+        `${row.id}: none of the ${frames.indices.length} sampled frames decodes${frames.truncated ? ` (${frames.truncated})` : ''}`,
+      );
+    }
+    const warning =
+      framesUndecodable > 0
+        ? `${row.id}: ${done} of ${frames.indices.length} sampled frames decoded, ${framesUndecodable} skipped ` +
+          `(${frames.truncated ?? 'the stream ended early'})`
+        : undefined;
     if (faces.length === 0) {
       throw new NoFaceFound(
         `${row.id}: no face in any of the ${frames.indices.length} sampled ${row.kind === 'image' ? 'image' : 'frames'} ` +
@@ -292,9 +346,18 @@ async function prepareOpened(row: ManifestRow, ctx: PrepareVideoContext, opts: P
       faces: faces.length,
       framesSampled: frames.indices.length,
       framesWithoutFace,
+      framesUndecodable,
     };
+    if (warning !== undefined) meta.warning = warning;
     await writer.commit(VIDEO_SET_KIND, meta);
-    return result({ faces: faces.length, framesSampled: frames.indices.length, framesWithoutFace, skipped: false });
+    return result({
+      faces: faces.length,
+      framesSampled: frames.indices.length,
+      framesWithoutFace,
+      framesUndecodable,
+      ...(warning !== undefined ? { warning } : {}),
+      skipped: false,
+    });
   } catch (err) {
     // Tools saw the open file as /proc/<pid>/fd/<n>: name the dataset's file instead.
     if (err instanceof FsfmError && err.message.includes(file)) err.message = err.message.split(file).join(rowFilePath(ctx.datasetRoot, row));
@@ -319,18 +382,36 @@ interface FrameSource {
   heightPx: number;
   indices: number[];
   iterate: AsyncIterable<RgbImage & { index: number }>;
+  /** Set once iteration ends early: why the remaining sampled frames did not decode. */
+  truncated?: string;
 }
 
+/**
+ * As the reference (OpenCV's CAP_PROP_FRAME_COUNT, then a read per index that may fail): indices are taken over the
+ * container's frame count when it states one (else the demuxed packet count), and sampled frames that do not
+ * decode - a stream cut mid-way - are skipped and counted. For a whole file the container's count is the decoded
+ * count, so probing only demuxes: the video is decoded once, by readFrames.
+ */
 async function videoFrames(file: string, framesRequested: number, ctx: PrepareVideoContext): Promise<FrameSource> {
-  const info = await probeVideo(file, { signal: ctx.signal });
-  const indices = sampleIndices(info.frames, framesRequested);
-  return {
-    frameCount: info.frames,
+  const info = await probeVideo(file, { signal: ctx.signal, countFrames: false, allowTruncated: true });
+  const frameCount = info.containerFrames ?? info.frames;
+  const indices = sampleIndices(frameCount, framesRequested);
+  const source: FrameSource = {
+    frameCount,
     widthPx: info.widthPx,
     heightPx: info.heightPx,
     indices,
-    iterate: readFrames(file, indices, { frameCount: info.frames, signal: ctx.signal, decodeThreads: ctx.decodeThreads }),
+    iterate: readFrames(file, indices, {
+      frameCount,
+      signal: ctx.signal,
+      decodeThreads: ctx.decodeThreads,
+      allowTruncated: true,
+      onTruncated: (reason) => {
+        source.truncated ??= reason;
+      },
+    }),
   };
+  return source;
 }
 
 async function imageFrames(row: ManifestRow, bytes: Buffer): Promise<FrameSource> {
@@ -374,8 +455,9 @@ async function processFrame(
   frameIndex: number,
   writer: SetWriter,
   opts: PrepareOptions,
+  phases?: PhaseTimes,
 ): Promise<PreparedFace | null> {
-  const face = await extractFace(frame, opts.face);
+  const face = await extractFace(frame, opts.face, phases && ((phase, ms) => (phases[phase] += ms)));
   if (!face) return null;
   const sizePx = opts.face.faceSizePx;
   const name = frameName(frameIndex);
@@ -383,14 +465,16 @@ async function processFrame(
   // Encode everything first, then write: a put started before another await could reject with nobody listening,
   // and an unhandled rejection ends the whole worker process.
   const map = opts.regionMaps ? `maps/${name}.png` : undefined;
-  const [imagePng, mapPng] = await Promise.all([
-    encodeFacePng(face.face.rgb, sizePx),
-    map ? encodeMapPng(regionMap(face.landmarks, { sizePx, hair: opts.face.hair }), sizePx) : undefined,
-  ]);
-  await Promise.all([
-    writer.put(image, imagePng, { contentType: 'image/png' }),
-    map && mapPng ? writer.put(map, mapPng, { contentType: 'image/png' }) : undefined,
-  ]);
+  const labels = map ? await timed(phases, 'regionMap', async () => regionMap(face.landmarks, { sizePx, hair: opts.face.hair })) : undefined;
+  const [imagePng, mapPng] = await timed(phases, 'encode', () =>
+    Promise.all([encodeFacePng(face.face.rgb, sizePx), labels ? encodeMapPng(labels, sizePx) : undefined]),
+  );
+  await timed(phases, 'store', () =>
+    Promise.all([
+      writer.put(image, imagePng, { contentType: 'image/png' }),
+      map && mapPng ? writer.put(map, mapPng, { contentType: 'image/png' }) : undefined,
+    ]),
+  );
   const prepared: PreparedFace = {
     frameIndex,
     image,

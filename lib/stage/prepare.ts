@@ -9,6 +9,7 @@ import crypto from 'node:crypto';
 import { buildManifest, parseJsonl, toJsonl, type ManifestRow } from '../datasets';
 import type { PrepareDatasetInput, PrepareDatasetResult } from '../config/prepare';
 import { FsfmError, InvalidConfig } from '../errors';
+import { dlibBuildId } from '../faces/dlib';
 import { PREPARE_CODE_VERSION } from '../prepare/keys';
 import { parsePrepareOptions, type PrepareOptions } from '../prepare/options';
 import { capRows, isPerVideoFailure, prepareVideo, selectRows } from '../prepare/video';
@@ -46,7 +47,7 @@ export interface PlanResult {
 }
 
 export type LedgerEntry =
-  | { row: number; videoId: string; key: string; faces: number; skipped: boolean }
+  | { row: number; videoId: string; key: string; faces: number; skipped: boolean; warning?: string }
   | { row: number; videoId: string; error: { type: string; message: string } };
 
 export interface UnitResult {
@@ -62,19 +63,28 @@ export async function planPrepare(input: PrepareDatasetInput, store: ArtifactSto
   let rows = selectRows(manifest.rows, options);
   if (input.maxVideos !== undefined) rows = capRows(rows, input.maxVideos);
   if (rows.length === 0) throw new InvalidConfig(`dataset ${manifest.dataset} at ${datasetRoot} has no rows to prepare for purpose ${options.purpose}`);
-  // Cheap digest of the inputs: each file's path, size and mtime (content hashes are taken per video later).
+  // Digest of the inputs without reading them: each file's path, size, mtime and ctime (and inode). Any write to a
+  // file moves its ctime, which no tool can set back, so changed bytes always change the key; a key that changes
+  // without new bytes only costs a re-plan, since the per-video outputs are keyed by content (sha256).
   const fileDigest = crypto.createHash('sha256');
   for (const r of rows) {
     const st = await fs.promises.stat(path.join(datasetRoot, r.path)).catch(() => null);
-    fileDigest.update(`${r.id}\t${r.label}\t${r.split}\t${st?.size ?? -1}\t${st?.mtimeMs ?? -1}\n`);
+    fileDigest.update(`${r.id}\t${r.path}\t${r.label}\t${r.split}\t${st?.size ?? -1}\t${st?.mtimeMs ?? -1}\t${st?.ctimeMs ?? -1}\t${st?.ino ?? -1}\n`);
   }
-  const key = stageKey('prepare', { dataset: { ...input.dataset, root: datasetRoot }, options, imagesPerUnit: input.imagesPerUnit }, [fileDigest.digest('hex')], PREPARE_CODE_VERSION);
+  const key = stageKey(
+    'prepare',
+    { dataset: { ...input.dataset, root: datasetRoot }, options, imagesPerUnit: input.imagesPerUnit, maxVideos: input.maxVideos, dlib: dlibBuildId(options.face.dlib) },
+    [fileDigest.digest('hex')],
+    PREPARE_CODE_VERSION,
+  );
   const prefix = input.outputPrefix ?? joinKey('prepared', key.slice(0, 32));
-  const planPrefix = joinKey(prefix, 'plan');
+  // One plan per key: a run with other options or files under the same outputPrefix never reads an older plan.
+  const planPrefix = joinKey(prefix, 'plans', key.slice(0, 32));
 
-  const existing = input.force ? null : await readPreparedResult(store, prefix, planPrefix);
+  // Reuse only a set packed from this very key; a set packed under another key is replaced by this run.
+  const existing = input.force ? null : await readPreparedResult(store, prefix, planPrefix, undefined, key);
   const units = cutUnits(rows, input.imagesPerUnit);
-  if (!(await readSet(store, planPrefix))) {
+  if (input.force || !(await readSet(store, planPrefix))) {
     const w = new SetWriter(store, planPrefix);
     await w.put('rows.jsonl', toJsonl(rows), { contentType: 'application/x-ndjson' });
     const plan: PreparePlan = { kind: 'prepare-plan', prefix, videosRoot: PREPARED_VIDEOS_ROOT, dataset: manifest.dataset, datasetRoot, options, rows: rows.length, units, stageKey: key };
@@ -110,8 +120,9 @@ export async function loadPlan(store: ArtifactStore, planPrefix: string): Promis
   return loaded;
 }
 
-function ledgerKey(prefix: string, unit: number): string {
-  return joinKey(prefix, 'ledger', `${String(unit).padStart(7, '0')}.json`);
+/** Ledgers live under their plan, so two plans sharing an output prefix never read each other's outcomes. */
+function ledgerKey(planPrefix: string, unit: number): string {
+  return joinKey(planPrefix, 'ledger', `${String(unit).padStart(7, '0')}.json`);
 }
 
 /**
@@ -140,13 +151,15 @@ export async function prepareUnit(
         decodeThreads: 1,
         onFrame: (done, total) => args.onProgress?.({ videoId: row.id, done, total }),
       });
-      entries.push({ row: r, videoId: row.id, key: res.key, faces: res.faces, skipped: res.skipped });
+      const entry: LedgerEntry = { row: r, videoId: row.id, key: res.key, faces: res.faces, skipped: res.skipped };
+      if (res.warning !== undefined) entry.warning = res.warning;
+      entries.push(entry);
     } catch (err) {
       if (!isPerVideoFailure(err)) throw err;
       entries.push({ row: r, videoId: row.id, error: { type: (err as FsfmError).name, message: (err as Error).message } });
     }
   }
-  await store.put(ledgerKey(plan.prefix, args.unit), JSON.stringify(entries));
+  await store.put(ledgerKey(args.planPrefix, args.unit), JSON.stringify(entries));
   return { unit: args.unit, entries };
 }
 
@@ -155,17 +168,23 @@ export async function packPrepared(store: ArtifactStore, args: { planPrefix: str
   const { plan, rows } = await loadPlan(store, args.planPrefix);
   const videos: PackVideo[] = [];
   for (let u = 0; u < plan.units.length; u++) {
-    const entries = JSON.parse((await store.get(ledgerKey(plan.prefix, u))).toString('utf8')) as LedgerEntry[];
+    const entries = JSON.parse((await store.get(ledgerKey(args.planPrefix, u))).toString('utf8')) as LedgerEntry[];
     for (const e of entries) videos.push('key' in e ? { row: rows[e.row], key: e.key } : { row: rows[e.row], error: e.error });
   }
-  const manifest = await packShards({ store, prefix: plan.prefix, videosRoot: plan.videosRoot, videos, options: plan.options, signal: args.signal, onProgress: args.onProgress });
-  const result = await readPreparedResult(store, plan.prefix, args.planPrefix, manifest);
+  const manifest = await packShards({ store, prefix: plan.prefix, videosRoot: plan.videosRoot, videos, options: plan.options, stageKey: plan.stageKey, signal: args.signal, onProgress: args.onProgress });
+  const result = await readPreparedResult(store, plan.prefix, args.planPrefix, manifest, plan.stageKey);
   return { ...result!, videosProcessed: args.runStats.processed, videosSkipped: args.runStats.skipped };
 }
 
-async function readPreparedResult(store: ArtifactStore, prefix: string, planPrefix: string, committed?: SetManifest<PreparedMeta>): Promise<PrepareDatasetResult | null> {
+async function readPreparedResult(
+  store: ArtifactStore,
+  prefix: string,
+  planPrefix: string,
+  committed: SetManifest<PreparedMeta> | undefined,
+  key: string,
+): Promise<PrepareDatasetResult | null> {
   const set = committed ?? (await readSet<PreparedMeta>(store, prefix));
-  if (!set) return null;
+  if (!set || set.meta.stageKey !== key) return null;
   const summary = JSON.parse((await readMember(store, set as SetManifest<unknown>, SUMMARY_NAME)).toString('utf8')) as PreparedSummary;
   const plan = await readSet<PreparePlan>(store, planPrefix);
   return {
@@ -183,5 +202,7 @@ async function readPreparedResult(store: ArtifactStore, prefix: string, planPref
     countsBySplit: summary.counts,
     failedByType: summary.failedByType,
     failures: summary.failed.slice(0, 20),
+    videosPartial: summary.partial.length,
+    partial: summary.partial.slice(0, 20),
   };
 }

@@ -1,7 +1,8 @@
 /**
  * A tiny dataset for the prepare tests, generated in a temp dir from the real photos of @vladmandic/face-api
  * (nothing is downloaded): 256x256 clips that slowly zoom into one face, a clip whose middle frames hide the face
- * behind a test pattern, a clip without faces, a face crop as an image row, random bytes and a truncated clip.
+ * behind a test pattern, a clip without faces, a face crop as an image row, random bytes, a clip cut before its index
+ * (undecodable) and a clip cut mid-stream with its index first (the first frames decode).
  */
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -25,10 +26,11 @@ const FACE_SQUARES = {
 
 export interface PrepareFixtures {
   root: string;
-  rows: Record<'face' | 'gap' | 'fake' | 'noFace' | 'image' | 'badImage' | 'random' | 'truncated' | 'missing', ManifestRow>;
+  rows: Record<'face' | 'gap' | 'fake' | 'noFace' | 'image' | 'badImage' | 'random' | 'truncated' | 'cut' | 'missing', ManifestRow>;
   /** Frames of gap.mp4 whose face is covered by the test pattern. */
   gapFrames: { from: number; to: number };
-  frameCounts: Record<'face' | 'gap' | 'fake' | 'noFace', number>;
+  /** Frames each clip's container lists (cut.mp4: the frames before the cut are fewer). */
+  frameCounts: Record<'face' | 'gap' | 'fake' | 'noFace' | 'cut', number>;
   cleanup(): Promise<void>;
 }
 
@@ -62,6 +64,8 @@ export async function makePrepareFixtures(): Promise<PrepareFixtures> {
     ]),
     ffmpeg(['-loop', '1', '-framerate', '25', '-i', p('sample6.png'), '-vf', zoom, '-frames:v', '16', ...x264, p('fake/fake.mp4')]),
     ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=s=256x256:r=25', '-frames:v', '10', ...x264, p('real/noface.mp4')]),
+    // Index (moov) first, so a copy cut mid-way still opens and its first frames decode.
+    ffmpeg(['-loop', '1', '-framerate', '25', '-i', p('sample1.png'), '-vf', zoom, '-frames:v', '75', ...x264, '-g', '25', '-movflags', '+faststart', p('whole-cut.mp4')]),
   ]);
   // The image row: sample2's only face (box 1448..1627 x 214..393), cropped and halved.
   await sharp(path.join(SAMPLE_DIR, 'sample2.jpg'))
@@ -75,6 +79,8 @@ export async function makePrepareFixtures(): Promise<PrepareFixtures> {
   await writeFile(p('images/bad.jpg'), Buffer.concat([Buffer.from([0xff, 0xd8, 0xff]), noise]));
   const face = await readFile(p('real/face.mp4'));
   await writeFile(p('real/truncated.mp4'), face.subarray(0, Math.floor(face.length * 0.6)));
+  const whole = await readFile(p('whole-cut.mp4'));
+  await writeFile(p('real/cut.mp4'), whole.subarray(0, Math.floor(whole.length * 0.55)));
   return {
     root,
     rows: {
@@ -86,10 +92,11 @@ export async function makePrepareFixtures(): Promise<PrepareFixtures> {
       badImage: row('images/bad.jpg', 'real', 'test', { kind: 'image', group: 'fx/images' }),
       random: row('real/random.mp4', 'real', 'train'),
       truncated: row('real/truncated.mp4', 'real', 'train'),
+      cut: row('real/cut.mp4', 'real', 'train'),
       missing: row('real/missing.mp4', 'real', 'train'),
     },
     gapFrames,
-    frameCounts: { face: 20, gap: 24, fake: 16, noFace: 10 },
+    frameCounts: { face: 20, gap: 24, fake: 16, noFace: 10, cut: 75 },
     cleanup: () => rm(root, { recursive: true, force: true }),
   };
 }

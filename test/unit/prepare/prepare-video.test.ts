@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CorruptVideo, InvalidConfig, InvalidPath, NoFaceFound, StoreUnwritable } from '../../../lib/errors.js';
 import { decodeRegionMapPng, labelHistogram, preloadDlib, regionMap, toCropCoordinates } from '../../../lib/faces/index.js';
-import { sampleIndices } from '../../../lib/media/index.js';
+import { readAllFrames, sampleIndices } from '../../../lib/media/index.js';
 import {
   isPerVideoFailure,
   isVideoDone,
@@ -112,7 +112,10 @@ describe('prepareVideo', () => {
     const changed = [
       { ...OPTIONS, face: { upsample: 1 } },
       { ...OPTIONS, face: { upsample: 0, faceSizePx: 112 } },
-      { ...OPTIONS, face: { upsample: 0, pick: 'first' as const } },
+      { ...OPTIONS, face: { upsample: 0, pick: 'largest' as const } },
+      // Another DLIB build that rounds differently: never the same key (two workers with different CPUs used to
+      // write different faces under one key).
+      { ...OPTIONS, face: { upsample: 0, dlib: 'avx2-fma' as const } },
       { ...OPTIONS, face: { upsample: 0, hair: true } },
       { ...OPTIONS, framesPerRealVideo: 9 },
       { ...OPTIONS, regionMaps: false },
@@ -162,6 +165,25 @@ describe('prepareVideo', () => {
     expect(errors[3]).toBeInstanceOf(InvalidPath);
     expect(errors.every(isPerVideoFailure)).toBe(true);
     expect(isPerVideoFailure(new InvalidConfig('x'))).toBe(false);
+  });
+
+  it('keeps the sampled frames of a clip cut mid-stream that decode, with a warning carrying the counts', async () => {
+    const options = { ...OPTIONS, framesPerRealVideo: 16 };
+    const r = await prepareVideo(fx.rows.cut, ctx(options));
+    // As the reference: indices over the container's 75 frames, frames past the cut are skipped.
+    const indices = sampleIndices(fx.frameCounts.cut, 16);
+    let decodable = 0;
+    for await (const _frame of readAllFrames(path.join(fx.root, fx.rows.cut.path), { allowTruncated: true })) decodable++;
+    expect(decodable).toBeGreaterThan(0);
+    expect(decodable).toBeLessThan(fx.frameCounts.cut);
+    const kept = indices.filter((i) => i < decodable);
+    expect(r).toMatchObject({ faces: kept.length, framesSampled: 16, framesUndecodable: 16 - kept.length, framesWithoutFace: 0, skipped: false });
+    expect(r.warning).toContain(`${kept.length} of 16 sampled frames decoded, ${16 - kept.length} skipped`);
+    const outcome = (await readVideoOutcome(store, PREFIX, r.key))!;
+    expect(outcome.meta).toMatchObject({ status: 'done', frameCount: fx.frameCounts.cut, indices, framesUndecodable: 16 - kept.length, warning: r.warning });
+    expect((await readVideoFaces(store, outcome)).faces.map((f) => f.frameIndex)).toEqual(kept);
+    // The reuse path reports the same counts and warning.
+    expect(await prepareVideo(fx.rows.cut, ctx(options))).toMatchObject({ skipped: true, framesUndecodable: 16 - kept.length, warning: r.warning });
   });
 
   it('refuses a row its purpose samples no frames from, and a path that leaves the dataset root', async () => {
