@@ -4,7 +4,7 @@ SHELL := /bin/bash
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED := true
 TSX := npx --no-install tsx
 
-.PHONY: deps deps-gpu deps-test demo test typecheck unit integration up down status worker bench clean
+.PHONY: deps deps-gpu deps-test demo test typecheck unit integration up down status worker bench bench-python clean
 
 deps:
 	@bash infra/bootstrap.sh
@@ -45,6 +45,12 @@ status:
 # An all-in-one worker (fsfm-cpu + fsfm-gpu queues) against TEMPORAL_ADDRESS (default 127.0.0.1:7233).
 worker: deps
 	@$(TSX) workers/dev.ts
+
+# The Python reference peer of bench/prepare.ts (bench only, never the product): a venv with PyPI's dlib-bin,
+# opencv-python-headless, pillow and numpy under .state/bench/pyref. Idempotent.
+bench-python:
+	@test -x .state/bench/pyref/bin/python || python3 -m venv .state/bench/pyref
+	@.state/bench/pyref/bin/python -c 'import dlib, cv2, PIL, numpy' 2>/dev/null || .state/bench/pyref/bin/pip install -q dlib-bin opencv-python-headless pillow numpy
 
 clean:
 	rm -rf .artifacts native/build

@@ -44,6 +44,9 @@ export interface ProbeOptions {
    * files; use it where the container's own count rules anyway (prepare: the reference's CAP_PROP_FRAME_COUNT).
    */
   countFrames?: boolean;
+  /** With countFrames false: also demux the stream to count packets (default true). False reads the headers only,
+   * and `frames` is then the container's own count (missing from some containers: count then). */
+  countPackets?: boolean;
 }
 
 /** Formats ffmpeg reads as a single still image: a photo is not a video even though it decodes to one frame. */
@@ -56,7 +59,7 @@ export async function probeVideo(path: string, options: ProbeOptions = {}): Prom
     '-v', 'error',
     '-select_streams', 'V:0', // capital V: skips attached cover pictures
     ...(options.countFrames === false ? [] : ['-count_frames']),
-    '-count_packets',
+    ...(options.countFrames === false && options.countPackets === false ? [] : ['-count_packets']),
     '-show_entries',
     'stream=codec_name,width,height,avg_frame_rate,r_frame_rate,nb_frames,nb_read_frames,nb_read_packets,duration' +
       ':stream_side_data=rotation:stream_tags=rotate:format=duration,format_name',
@@ -119,7 +122,7 @@ function toVideoInfo(path: string, out: FfprobeOutput, stderrLine: string): Vide
   if (IMAGE_FORMAT.test(container)) {
     throw new CorruptVideo(`cannot read video ${path}: it is a still image (${container}), not a video`);
   }
-  const frames = toInt(stream.nb_read_frames) ?? toInt(stream.nb_read_packets);
+  const frames = toInt(stream.nb_read_frames) ?? toInt(stream.nb_read_packets) ?? toInt(stream.nb_frames);
   if (frames === null || frames < 1) {
     throw new CorruptVideo(`cannot read video ${path}: no decodable frames${stderrLine ? ` (${stderrLine})` : ''}`);
   }

@@ -390,10 +390,14 @@ interface FrameSource {
  * As the reference (OpenCV's CAP_PROP_FRAME_COUNT, then a read per index that may fail): indices are taken over the
  * container's frame count when it states one (else the demuxed packet count), and sampled frames that do not
  * decode - a stream cut mid-way - are skipped and counted. For a whole file the container's count is the decoded
- * count, so probing only demuxes: the video is decoded once, by readFrames.
+ * count, so probing reads the headers only (and demuxes only when they state no count): the video is decoded once,
+ * by readFrames.
  */
 async function videoFrames(file: string, framesRequested: number, ctx: PrepareVideoContext): Promise<FrameSource> {
-  const info = await probeVideo(file, { signal: ctx.signal, countFrames: false, allowTruncated: true });
+  const probe = (countPackets: boolean) =>
+    probeVideo(file, { signal: ctx.signal, countFrames: false, countPackets, allowTruncated: true });
+  let info = await probe(false);
+  if (info.containerFrames === null) info = await probe(true);
   const frameCount = info.containerFrames ?? info.frames;
   const indices = sampleIndices(frameCount, framesRequested);
   const source: FrameSource = {
