@@ -25,6 +25,8 @@ export function formatResult(workflow: string, result: unknown): string {
     ];
     if (r.videosFailed) lines.push(`  ${r.videosFailed} failed: ${Object.entries(r.failedByType).map(([t, n]) => `${n} ${t}`).join(', ')}`);
     for (const f of r.failures) lines.push(`  failed: ${f.videoId}: ${f.type}: ${f.message}`);
+    if (r.videosPartial) lines.push(`  ${r.videosPartial} partial (stream cut short; the sampled frames that decode are kept):`);
+    for (const p of r.partial ?? []) lines.push(`  partial: ${p.warning}`);
     return lines.join('\n');
   }
   if (workflow === 'Pretrain') {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { finetuneCurve, formatResult, pretrainCurve } from '../../cli/format.js';
+import type { PrepareDatasetResult } from '../../lib/config/index.js';
 
 const point = (step: number, lRec: number) => ({ step, loss: lRec + 0.1, lRec, lFr: 2 * lRec, lCl: -0.5, lr: 1e-3 });
 
@@ -45,5 +46,22 @@ describe('training curves in the CLI', () => {
     expect(row('coin')).toContain('60.00% [30.0, 85.0] (not better than chance)');
     expect(text).toContain('pretrain curve');
     expect(text).toContain('0 (5) | 0.6000 | 0.6500');
+  });
+});
+
+describe('PrepareDataset summary in the CLI', () => {
+  it('names partial videos with their frame counts next to the failures', () => {
+    const result: PrepareDatasetResult = {
+      prefix: 'prepared/x', manifestKey: 'prepared/x/faces.jsonl', summaryKey: 'prepared/x/summary.json', dataset: 'd', reused: false,
+      videosTotal: 3, videosProcessed: 3, videosSkipped: 0, videosFailed: 1, faces: 20, shards: 1,
+      countsBySplit: { train: { real: 20, fake: 0 } }, failedByType: { CorruptVideo: 1 },
+      failures: [{ videoId: 'd/bad.mp4', type: 'CorruptVideo', message: 'no decodable frame' }],
+      videosPartial: 1,
+      partial: [{ videoId: 'd/cut.mp4', framesSampled: 16, framesUndecodable: 7, warning: 'd/cut.mp4: 9 of 16 sampled frames decoded, 7 skipped (ended early)' }],
+    };
+    const text = formatResult('PrepareDataset', result);
+    expect(text).toContain('1 partial (stream cut short; the sampled frames that decode are kept)');
+    expect(text).toContain('partial: d/cut.mp4: 9 of 16 sampled frames decoded, 7 skipped');
+    expect(text).toContain('1 failed: 1 CorruptVideo');
   });
 });
