@@ -10,7 +10,7 @@ import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/clien
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from '../lib/config/search-attributes';
 import { stateDir } from './paths';
-import { freePorts, isAlive, portOpen, readRecord, serviceRecordFile, spawnDetached, stopPid, waitFor, writeRecord, type ServiceRecord } from './process';
+import { freePorts, isAlive, portOpen, readRecord, serviceRecordFile, sleep, spawnDetached, stopPid, waitFor, writeRecord, type ServiceRecord } from './process';
 import { ensureTool, TEMPORAL, WEED } from './tools';
 
 export type PortMode = 'default' | 'free';
@@ -201,6 +201,41 @@ export async function stopService(name: ServiceName, opts: { stateDir?: string }
   await stopPid(rec.pid, name === 'seaweedfs' ? 3_000 : 15_000);
   fs.rmSync(recFile, { force: true });
   return wasAlive;
+}
+
+/**
+ * Kills a service outright (SIGKILL to its process group, as a crash would), keeping its record so that
+ * restartService brings it back on the same ports with the same data. For fault tests and drills.
+ */
+export async function killService(name: ServiceName, opts: { stateDir?: string } = {}): Promise<void> {
+  const rec = readRecord(recordFile(path.resolve(opts.stateDir ?? stateDir()), name));
+  if (!rec || !isAlive(rec.pid)) return;
+  try {
+    process.kill(-rec.pid, 'SIGKILL');
+  } catch {
+    process.kill(rec.pid, 'SIGKILL');
+  }
+  while (isAlive(rec.pid)) await sleep(50);
+}
+
+/** Starts a killed service again from its record (same binary, arguments, ports and data) and waits until it serves. */
+export async function restartService(name: ServiceName, opts: { stateDir?: string } = {}): Promise<void> {
+  const dir = path.resolve(opts.stateDir ?? stateDir());
+  const recFile = recordFile(dir, name);
+  const rec = readRecord(recFile);
+  if (!rec) throw new Error(`no ${name} record under ${dir}: start it first`);
+  if (isAlive(rec.pid)) return;
+  const pid = spawnDetached(rec.binary, rec.args, { cwd: dir, logFile: rec.logFile });
+  writeRecord(recFile, { ...rec, pid, startedAt: new Date().toISOString() });
+  const info = rec.info as Record<string, string>;
+  const ready =
+    name === 'temporal'
+      ? () => temporalHealthy(info.address).catch(() => false)
+      : () => {
+          const cred = loadOrCreateCredentials(dir);
+          return s3Ready({ endpoint: info.endpoint, region: info.region, bucket: info.bucket, accessKeyId: cred.accessKeyId, secretAccessKey: cred.secretAccessKey }).catch(() => false);
+        };
+  await waitFor(`${name} (restarted)`, ready, { timeoutMs: 120_000, pid, logFile: rec.logFile });
 }
 
 export interface ServiceStatus {

@@ -1,4 +1,5 @@
-import { executeChild, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { executeChild, proxyActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { CpuActivities } from '../activities';
 import type { EvaluateResult, FinetuneResult } from '../lib/config/finetune';
 import type { DatasetSpec, FsfmPipelineInput, FsfmPipelineResult, PipelineStage, StageRecord } from '../lib/config/pipeline';
@@ -29,8 +30,9 @@ export async function FsfmPipeline(rawInput: FsfmPipelineInput): Promise<FsfmPip
   const runId = input.runId ?? wf.workflowId;
   const force = new Set<PipelineStage>(input.force);
   upsertSearchAttributes([{ key: FsfmDataset, value: input.datasets.train.name }, { key: FsfmModel, value: input.preset }]);
-  const child = <R>(type: string, suffix: string, arg: unknown): Promise<R> => {
-    const workflowId = `${wf.workflowId}-${suffix}`;
+  // Prepare children are named after this run; stage children after their stage key (see cachedStage).
+  const child = <R>(type: string, suffix: string, arg: unknown, sharedId?: string): Promise<R> => {
+    const workflowId = sharedId ?? `${wf.workflowId}-${suffix}`;
     progress.children.push(workflowId);
     return executeChild(type, { workflowId, args: [arg] }).finally(() => {
       progress.children = progress.children.filter((c) => c !== workflowId);
@@ -73,8 +75,8 @@ export async function FsfmPipeline(rawInput: FsfmPipelineInput): Promise<FsfmPip
       pretrainStage = { stage: 'pretrain', key: '', status: 'skipped', checkpointKey: input.pretrain.checkpoint };
     } else {
       const config = { ...input.pretrain.config, data: { ...((input.pretrain.config.data as object) ?? {}), prepared: prefixesOf('pretrain') } };
-      pretrainStage = await cachedStage('pretrain', { preset: input.preset, config }, prefixesOf('pretrain'), force, async (key) => {
-        const r = await child<PretrainResult>('Pretrain', 'pretrain', { runId: stageRunId('pretrain', key), preset: input.preset, config, stepsPerActivity: input.pretrain.stepsPerActivity, heartbeatTimeoutS: input.pretrain.heartbeatTimeoutS });
+      pretrainStage = await cachedStage('pretrain', { preset: input.preset, config }, prefixesOf('pretrain'), force, async (key, sharedId) => {
+        const r = await child<PretrainResult>('Pretrain', 'pretrain', { runId: stageRunId('pretrain', key), preset: input.preset, config, stepsPerActivity: input.pretrain.stepsPerActivity, heartbeatTimeoutS: input.pretrain.heartbeatTimeoutS }, sharedId);
         return { result: r, extra: { checkpointKey: r.checkpointKey } };
       });
     }
@@ -85,8 +87,8 @@ export async function FsfmPipeline(rawInput: FsfmPipelineInput): Promise<FsfmPip
     enter('finetune', 'finetuning');
     const ftConfig = { init: { from: 'fsfm', checkpoint }, ...input.finetune.config, data: { ...((input.finetune.config.data as object) ?? {}), prepared: [trainPrefix] } };
     const ftPreset = input.preset === 'demo' ? 'demo' : 'paper';
-    const finetuneStage = await cachedStage('finetune', { preset: ftPreset, config: ftConfig }, [checkpoint, trainPrefix], force, async (key) => {
-      const r = await child<FinetuneResult>('Finetune', 'finetune', { runId: stageRunId('finetune', key), preset: ftPreset, config: ftConfig, stepsPerActivity: input.finetune.stepsPerActivity, heartbeatTimeoutS: input.finetune.heartbeatTimeoutS });
+    const finetuneStage = await cachedStage('finetune', { preset: ftPreset, config: ftConfig }, [checkpoint, trainPrefix], force, async (key, sharedId) => {
+      const r = await child<FinetuneResult>('Finetune', 'finetune', { runId: stageRunId('finetune', key), preset: ftPreset, config: ftConfig, stepsPerActivity: input.finetune.stepsPerActivity, heartbeatTimeoutS: input.finetune.heartbeatTimeoutS }, sharedId);
       return { result: r, extra: { bestKey: r.bestKey } };
     });
     progress.stages.finetune = finetuneStage.status;
@@ -102,8 +104,8 @@ export async function FsfmPipeline(rawInput: FsfmPipelineInput): Promise<FsfmPip
       finetune: (finetuneStage.result as FinetuneResult | undefined)?.history,
     };
     const evalArgs = { model: finetuneStage.bestKey, modelName: input.evaluate.modelName, batchSize: input.evaluate.batchSize, testSets, training };
-    const evaluateStage = await cachedStage('evaluate', evalArgs, [finetuneStage.bestKey ?? ''], force, async (key) => {
-      const r = await child<EvaluateResult>('Evaluate', 'evaluate', { runId: stageRunId('eval', key), ...evalArgs });
+    const evaluateStage = await cachedStage('evaluate', evalArgs, [finetuneStage.bestKey ?? ''], force, async (key, sharedId) => {
+      const r = await child<EvaluateResult>('Evaluate', 'evaluate', { runId: stageRunId('eval', key), ...evalArgs }, sharedId);
       return { result: r, extra: { reportMarkdownKey: r.reportMarkdownKey, reportHtmlKey: r.reportHtmlKey } };
     });
     progress.stages.evaluate = evaluateStage.status;
@@ -127,20 +129,37 @@ export async function FsfmPipeline(rawInput: FsfmPipelineInput): Promise<FsfmPip
   }
 }
 
-/** Runs a stage unless its key has a record (and it is not forced); records it when it completes. */
+/**
+ * Runs a stage unless its key has a record (and it is not forced); records it when it completes.
+ * Runs with the same config share the work: the stage's child workflow ID is derived from its key (and the task
+ * queue), so Temporal lets only one run it at a time. A pipeline that finds its stage already running elsewhere
+ * waits (backing off from 5 s to 5 min) until that run has recorded the stage and uses its record, or, if that run
+ * failed or was cancelled, starts the stage itself. Two trainers never share a run's checkpoint folder.
+ */
 async function cachedStage<R, E extends Record<string, unknown>>(
   stage: PipelineStage,
   config: unknown,
   inputs: string[],
   force: Set<PipelineStage>,
-  run: (key: string) => Promise<{ result: R; extra: E }>,
+  run: (key: string, sharedId: string) => Promise<{ result: R; extra: E }>,
 ): Promise<StageRecord<R> & E> {
   const { key, record } = await lookupStage({ stage, config, inputs });
   if (record && !force.has(stage)) return { ...(record as StageRecord<R> & E), status: 'cached' };
-  const { result, extra } = await run(key);
-  const done = { stage, key, status: 'ran' as const, result, ...extra };
-  await recordStage(done);
-  return done;
+  const sharedId = `${workflowInfo().taskQueue}-${stage}-${key.slice(0, 16)}`;
+  const before = JSON.stringify(record ?? null);
+  for (let waitS = 5; ; waitS = Math.min(300, waitS * 2)) {
+    try {
+      const { result, extra } = await run(key, sharedId);
+      const done = { stage, key, status: 'ran' as const, workflowId: sharedId, result, ...extra };
+      await recordStage(done);
+      return done;
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError || (err as Error).name === 'WorkflowExecutionAlreadyStartedError')) throw err;
+    }
+    await sleep(waitS * 1000);
+    const again = await lookupStage({ stage, config, inputs });
+    if (again.record && JSON.stringify(again.record) !== before) return { ...(again.record as StageRecord<R> & E), status: 'cached' };
+  }
 }
 
 /**
