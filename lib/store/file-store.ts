@@ -50,8 +50,8 @@ export class FileStore implements ArtifactStore {
     let blob: string | undefined;
     let committed = false;
     try {
-      await fs.promises.mkdir(objectsDir, { recursive: true });
-      await fs.promises.mkdir(path.dirname(link), { recursive: true });
+      await mkdirs(objectsDir);
+      await mkdirs(path.dirname(link));
       let info: ObjectInfo;
       if (body instanceof Readable) {
         const { sha256, sizeBytes } = await spoolToFile(body, tmp);
@@ -194,6 +194,25 @@ export class FileStore implements ArtifactStore {
       await fs.promises.rm(this.legacyMetaPath(key), { force: true });
     } catch (err) {
       throw storeWriteError(err, `delete ${key} in ${this.uri}`);
+    }
+  }
+}
+
+/**
+ * mkdir -p that reports the real cause: Node's recursive mkdir says ENOENT when an ancestor is on a read-only file
+ * system, so on ENOENT the missing folders are made one by one, which fails with EROFS (or EACCES) where it should.
+ */
+async function mkdirs(dir: string): Promise<void> {
+  try {
+    await fs.promises.mkdir(dir, { recursive: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    const missing: string[] = [];
+    for (let d = dir; !fs.existsSync(d) && path.dirname(d) !== d; d = path.dirname(d)) missing.unshift(d);
+    for (const d of missing) {
+      await fs.promises.mkdir(d).catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== 'EEXIST') throw e;
+      });
     }
   }
 }
