@@ -50,7 +50,7 @@ function handled(call: ts.Node): boolean {
       ts.isCallExpression(all) &&
       /^Promise\.(all|allSettled)$/.test(all.expression.getText()) &&
       !containsAwait(parent) &&
-      (ts.isAwaitExpression(all.parent) || ts.isReturnStatement(all.parent))
+      (ts.isAwaitExpression(all.parent) || ts.isReturnStatement(all.parent) || (ts.isArrowFunction(all.parent) && all.parent.body === all))
     );
   }
   return false;
