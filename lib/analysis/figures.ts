@@ -6,7 +6,7 @@
  * (one per block and head), `svg.kl-divergence-chart` holding one `polyline.kl-line[data-model]` per checkpoint,
  * `svg.attention-overlay[data-model][data-face]` holding the face `image` and `rect.attention-cell`s.
  */
-import { escapeHtml } from '../eval/report.js';
+import { escapeHtml, type Frame } from '../eval/report.js';
 import { mean } from './attention-metrics.js';
 import { type AttentionSummary, MAP_KIND_TEXT } from './summary.js';
 
@@ -20,16 +20,7 @@ svg text{font-size:11px;fill:#333}.axis{stroke:#333;stroke-width:1}.grid{stroke:
 .kl-line{fill:none;stroke-width:2}.overlays{display:flex;flex-wrap:wrap;gap:.5rem}
 `;
 
-interface Panel {
-  width: number;
-  height: number;
-  left: number;
-  top: number;
-  plotW: number;
-  plotH: number;
-}
-
-const PANEL: Panel = { width: 340, height: 260, left: 52, top: 14, plotW: 270, plotH: 210 };
+const PANEL: Frame = { width: 340, height: 260, left: 52, top: 14, plotW: 270, plotH: 210 };
 
 /** A "nice" upper bound ≥ v for an axis (1, 2, 2.5 or 5 × 10^k). */
 export function niceMax(v: number): number {

@@ -184,7 +184,8 @@ function ciText(ci: ConfidenceInterval | undefined): string {
   return ci ? ` <span class="ci">[${pct(ci.low)}, ${pct(ci.high)}]</span>` : '';
 }
 
-interface Frame {
+/** A chart's size and its plot area inside it, in px (shared by the report and the analysis figures). */
+export interface Frame {
   width: number;
   height: number;
   left: number;
