@@ -28,7 +28,16 @@ export interface S3StoreOptions {
   endpoint?: string;
   region?: string;
   maxAttempts?: number;
+  /**
+   * A request whose socket stays silent this long fails (and is retried by the store's outage policy) instead of
+   * hanging: a frozen or half-dead S3 server accepts connections and never answers. FSFM_S3_IDLE_TIMEOUT_S, default 60.
+   */
+  idleTimeoutS?: number;
 }
+
+/** How long a connection may take to open, and the default idle limit of a request (seconds). */
+export const S3_CONNECT_TIMEOUT_S = 10;
+export const S3_IDLE_TIMEOUT_S = 60;
 
 export function s3OptionsFromEnv(bucket: string, prefix: string, env: NodeJS.ProcessEnv = process.env): S3StoreOptions {
   return {
@@ -37,6 +46,7 @@ export function s3OptionsFromEnv(bucket: string, prefix: string, env: NodeJS.Pro
     endpoint: env.FSFM_S3_ENDPOINT || env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined,
     region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
     maxAttempts: env.FSFM_S3_MAX_ATTEMPTS ? Number(env.FSFM_S3_MAX_ATTEMPTS) : 5,
+    idleTimeoutS: env.FSFM_S3_IDLE_TIMEOUT_S && Number(env.FSFM_S3_IDLE_TIMEOUT_S) > 0 ? Number(env.FSFM_S3_IDLE_TIMEOUT_S) : S3_IDLE_TIMEOUT_S,
   };
 }
 
@@ -58,6 +68,7 @@ export class S3Store implements ArtifactStore {
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
       maxAttempts: opts.maxAttempts ?? 5,
+      requestHandler: { connectionTimeout: S3_CONNECT_TIMEOUT_S * 1000, socketTimeout: (opts.idleTimeoutS ?? S3_IDLE_TIMEOUT_S) * 1000 },
     });
   }
 
