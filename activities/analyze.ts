@@ -26,6 +26,7 @@ export function makeAnalyzeActivities(store: ArtifactStore) {
             split: input.split,
             faces: input.faces,
             mapFaces: input.mapFaces,
+            reconstructionFaces: input.reconstructionFaces,
             batchSize: input.batchSize,
             signal: ctx.cancellationSignal,
           }),

@@ -19,6 +19,7 @@ import { joinKey } from '../store/index.js';
 import { CHECKPOINT_KIND } from '../train/checkpoint.js';
 import { type BackendPreference, initBackend } from '../tensor/backend.js';
 import { encoderAttention, patchGeometry } from './capture.js';
+import { onlineNetwork, reconstructFaces, type ReconstructionSummary } from './reconstruction.js';
 import { AttentionAccumulator, type AttentionSummary, type FaceMap, type MapKind, faceMaps } from './summary.js';
 
 export type CheckpointKind = 'pretrained' | 'finetuned';
@@ -42,6 +43,8 @@ export interface AnalyzeCheckpointOptions {
   mapFaces: number;
   /** Pretrained checkpoints: which branch's encoder (default online, the one finetuning starts from). */
   branch?: 'online' | 'target';
+  /** Pretrained checkpoints: faces (the first analysed ones) reconstructed under every masking strategy (default 0). */
+  reconstructionFaces?: number;
   batchSize?: number;
   /** TensorFlow.js backend (default auto: the same choice as training). */
   backend?: BackendPreference;
@@ -54,6 +57,8 @@ interface Inspected {
   /** RGB face -> normalised model input. */
   transform: (image: RgbImage) => Float32Array;
   normalization: Normalization;
+  /** Pretrained checkpoints: what the reconstruction figures need (the online network's weights and its setup). */
+  pretrain?: Awaited<ReturnType<typeof readPretrainEncoder>>;
 }
 
 /** Which kind of checkpoint lives under `prefix` (a committed set, or a run folder with latest.json / best.json). */
@@ -80,13 +85,15 @@ async function inspect(opts: AnalyzeCheckpointOptions): Promise<Inspected> {
     return { kind, model, transform, normalization: norm };
   }
   const ckpt = await readPretrainEncoder(opts.store, opts.checkpoint, opts.branch ?? 'online');
+  // Only the online network has the pixel decoder the reconstructions need.
+  const online = (opts.reconstructionFaces ?? 0) > 0 ? (opts.branch === 'target' ? await readPretrainEncoder(opts.store, opts.checkpoint, 'online') : ckpt) : undefined;
   const encoder = new Map([...ckpt.weights].filter(([name]) => name === 'cls_token' || name === 'pos_embed' || name.startsWith('patch_embed.') || name.startsWith('blocks.')));
   const tensors = toTensors(encoder);
   try {
     const { model } = ClassifierModel.fromPretrained({ preset: 'base', arch: ckpt.arch, head: 'dfd' }, tensors, { layout: 'ours' });
     const norm = { mean: ckpt.normalization.mean as Normalization['mean'], std: ckpt.normalization.std as Normalization['std'] };
     // Pretraining feeds whole face crops resized to the model's size, no crop.
-    return { kind, model, transform: (image) => evalTransform(image, ckpt.arch.imageSizePx, 1, norm), normalization: norm };
+    return { kind, model, transform: (image) => evalTransform(image, ckpt.arch.imageSizePx, 1, norm), normalization: norm, pretrain: online };
   } finally {
     tf.dispose([...tensors.values()]);
   }
@@ -104,6 +111,8 @@ function denormalise(x: Float32Array, norm: Normalization): Uint8Array {
 
 export async function analyzeCheckpoint(opts: AnalyzeCheckpointOptions): Promise<AttentionSummary & { kind: CheckpointKind }> {
   if (!Number.isInteger(opts.faces) || opts.faces < 1) throw new InvalidConfig(`faces must be a positive integer, got ${opts.faces}`);
+  const reconstructionFaces = opts.reconstructionFaces ?? 0;
+  if (!Number.isInteger(reconstructionFaces) || reconstructionFaces < 0) throw new InvalidConfig(`reconstructionFaces must be a non-negative integer, got ${reconstructionFaces}`);
   if (!Number.isInteger(opts.mapFaces) || opts.mapFaces < 0) throw new InvalidConfig(`mapFaces must be a non-negative integer, got ${opts.mapFaces}`);
   const batchSize = opts.batchSize ?? 8;
   await initBackend({ prefer: opts.backend ?? 'auto', log: () => {} });
@@ -116,6 +125,7 @@ export async function analyzeCheckpoint(opts: AnalyzeCheckpointOptions): Promise
     const mapKind: MapKind = inspected.kind === 'finetuned' ? 'rollout' : 'mean-attention';
     const acc = new AttentionAccumulator(geometry);
     const maps: FaceMap[] = [];
+    const reconstructionRecords: ShardRecord[] = [];
     let seen = 0;
     let batch: ShardRecord[] = [];
     const flush = async () => {
@@ -145,6 +155,7 @@ export async function analyzeCheckpoint(opts: AnalyzeCheckpointOptions): Promise
     };
     for await (const record of set.records(opts.split === undefined ? {} : { split: opts.split })) {
       batch.push(record);
+      if (reconstructionRecords.length < reconstructionFaces) reconstructionRecords.push(record);
       seen++;
       if (batch.length === batchSize) await flush();
       if (seen === opts.faces) break;
@@ -152,6 +163,22 @@ export async function analyzeCheckpoint(opts: AnalyzeCheckpointOptions): Promise
     if (batch.length) await flush();
     if (seen === 0) throw new InvalidConfig(`prepared set ${opts.prepared} has no faces${opts.split === undefined ? '' : ` in split '${opts.split}'`}`);
     const r = acc.result();
+    let reconstructions: ReconstructionSummary | undefined;
+    if (inspected.pretrain && reconstructionRecords.length) {
+      const pre = inspected.pretrain;
+      const net = onlineNetwork(pre.arch, pre.weights);
+      try {
+        reconstructions = await reconstructFaces({
+          net,
+          normalization,
+          normPixLoss: pre.config.model.normPixLoss,
+          maskRatio: pre.config.masking.maskRatio,
+          records: reconstructionRecords,
+        });
+      } finally {
+        net.dispose();
+      }
+    }
     return {
       kind: inspected.kind,
       label: opts.label ?? opts.checkpoint,
@@ -163,6 +190,7 @@ export async function analyzeCheckpoint(opts: AnalyzeCheckpointOptions): Promise
       klPerHead: r.klPerHead,
       mapKind,
       maps,
+      ...(reconstructions ? { reconstructions } : {}),
     };
   } finally {
     model.dispose();

@@ -4,10 +4,13 @@
  *
  * Stable hooks for browser tests: `svg.attention-distance-chart[data-model]` holding `circle.head-dot`
  * (one per block and head), `svg.kl-divergence-chart` holding one `polyline.kl-line[data-model]` per checkpoint,
- * `svg.attention-overlay[data-model][data-face]` holding the face `image` and `rect.attention-cell`s.
+ * `svg.attention-overlay[data-model][data-face]` holding the face `image` and `rect.attention-cell`s,
+ * `svg.reconstruction-panel[data-model][data-strategy][data-face]` holding `image.recon-masked`, `image.recon-output`
+ * and `image.recon-original`.
  */
 import { escapeHtml, type Frame } from '../eval/report.js';
 import { mean } from './attention-metrics.js';
+import type { ReconstructionTriple } from './reconstruction.js';
 import { type AttentionSummary, MAP_KIND_TEXT } from './summary.js';
 
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf', '#bcbd22', '#7f7f7f', '#393b79', '#637939', '#8c6d31', '#843c39', '#7b4173', '#3182bd'];
@@ -18,6 +21,7 @@ export const ANALYSIS_CSS = `
 .analysis-charts figure{margin:0}.analysis-charts figcaption{font-size:.85rem;color:#444;max-width:360px}
 svg text{font-size:11px;fill:#333}.axis{stroke:#333;stroke-width:1}.grid{stroke:#e5e5e5;stroke-width:1}
 .kl-line{fill:none;stroke-width:2}.overlays{display:flex;flex-wrap:wrap;gap:.5rem}
+.reconstructions td,.reconstructions th{vertical-align:middle;text-align:left}
 `;
 
 const PANEL: Frame = { width: 340, height: 260, left: 52, top: 14, plotW: 270, plotH: 210 };
@@ -97,6 +101,42 @@ export function attentionOverlay(summary: AttentionSummary, faceIndex: number, s
   );
 }
 
+const STRATEGY_TITLES: Record<string, string> = { random: 'random', 'fasking-i': 'Fasking-I', frp: 'FRP', 'crfr-r': 'CRFR-R', 'crfr-p': 'CRFR-P' };
+
+/** One face under one masking strategy: masked input | reconstruction | original, side by side. */
+export function reconstructionPanel(label: string, strategy: string, face: ReconstructionTriple, sizePx = 112): string {
+  const gap = 4;
+  const width = 3 * sizePx + 2 * gap;
+  const img = (cls: string, b64: string, i: number) =>
+    `<image class="${cls}" href="data:image/png;base64,${b64}" x="${i * (sizePx + gap)}" y="0" width="${sizePx}" height="${sizePx}" preserveAspectRatio="none"/>`;
+  return (
+    `<svg class="reconstruction-panel" data-model="${escapeHtml(label)}" data-strategy="${escapeHtml(strategy)}" data-face="${escapeHtml(face.faceId)}" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${sizePx}" viewBox="0 0 ${width} ${sizePx}">` +
+    `<title>${escapeHtml(`${STRATEGY_TITLES[strategy] ?? strategy}, ${face.faceId}: masked input, reconstruction, original (hidden-patch MSE ${face.hiddenMse.toFixed(3)})`)}</title>` +
+    img('recon-masked', face.maskedPngBase64, 0) +
+    img('recon-output', face.reconstructionPngBase64, 1) +
+    img('recon-original', face.originalPngBase64, 2) +
+    '</svg>'
+  );
+}
+
+/** Supplement §F: per checkpoint, one row per masking strategy with each face's three panels. */
+export function reconstructionSection(summaries: readonly AttentionSummary[]): string {
+  const withRecon = summaries.filter((s) => s.reconstructions && s.reconstructions.strategies.length);
+  if (!withRecon.length) return '';
+  const blocks = withRecon.map((s) => {
+    const r = s.reconstructions!;
+    const rows = r.strategies.map((st) => {
+      const cells = st.skipped
+        ? `<td class="skipped">not drawn: ${escapeHtml(st.skipped)}</td>`
+        : st.faces.map((f) => `<td>${reconstructionPanel(s.label, st.strategy, f)}</td>`).join('');
+      const mse = st.faces.length ? ` <small>hidden MSE ${(st.faces.reduce((a, f) => a + f.hiddenMse, 0) / st.faces.length).toFixed(3)}</small>` : '';
+      return `<tr data-strategy="${escapeHtml(st.strategy)}"><th>${escapeHtml(STRATEGY_TITLES[st.strategy] ?? st.strategy)}, ratio ${st.maskRatio}${mse}</th>${cells}</tr>`;
+    });
+    return `<figure><table class="reconstructions" data-model="${escapeHtml(s.label)}"><tbody>${rows.join('')}</tbody></table><figcaption>${escapeHtml(s.label)}: each cell shows the masked input (hidden patches grey), the reconstruction (decoder output in hidden patches, original in visible ones) and the original. ${r.normPixLoss ? 'The decoder predicts per-patch normalised pixels (norm_pix_loss); they are drawn with each original patch\'s mean and √(unbiased variance + 1e-6) put back.' : 'The decoder predicts pixels as such.'} Hidden MSE is in the loss's target space.</figcaption></figure>`;
+  });
+  return ['<section class="reconstruction-analysis"><h2>Reconstructions per masking strategy</h2>', ...blocks, '</section>'].join('\n');
+}
+
 /** Block means as a comparison table (first, middle and last block). */
 function comparisonTable(summaries: readonly AttentionSummary[]): string {
   const rows = summaries.map((s) => {
@@ -136,6 +176,7 @@ export function analysisSectionHtml(summaries: readonly AttentionSummary[], head
     `<div class="analysis-charts">${distance.join('')}<figure>${klDivergenceChart(summaries)}<figcaption>Mean KL divergence between heads per block (lines), each head (dots).</figcaption></figure></div>`,
     `<div class="analysis-charts">${overlays.join('')}</div>`,
     '</section>',
+    reconstructionSection(summaries),
   ].join('\n');
 }
 
@@ -160,6 +201,16 @@ export function renderAnalysisMarkdown(summaries: readonly AttentionSummary[]): 
     s.meanDistancePx.forEach((heads, b) => {
       lines.push(`| ${s.label} | ${s.faces} | ${b + 1} | ${mean(heads).toFixed(1)} | ${mean(s.klPerHead[b]).toFixed(3)} |`);
     });
+  }
+  const recon = summaries.filter((s) => s.reconstructions?.strategies.length);
+  if (recon.length) {
+    lines.push('', '| checkpoint | masking strategy | ratio | faces reconstructed | hidden-patch MSE |', '|---|---|---|---|---|');
+    for (const s of recon) {
+      for (const st of s.reconstructions!.strategies) {
+        const mse = st.faces.length ? (st.faces.reduce((a, f) => a + f.hiddenMse, 0) / st.faces.length).toFixed(4) : `not drawn: ${st.skipped ?? 'no faces'}`;
+        lines.push(`| ${s.label} | ${st.strategy} | ${st.maskRatio} | ${st.faces.length} | ${mse} |`);
+      }
+    }
   }
   return `${lines.join('\n')}\n`;
 }

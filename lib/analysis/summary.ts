@@ -3,6 +3,7 @@
  * distance (px) and the mean KL divergence to the other heads, plus one map per sample face (the last block's
  * mean CLS attention for pretrained encoders, attention rollout for finetuned detectors). Plain JSON.
  */
+import type { ReconstructionSummary } from './reconstruction.js';
 import { type AttentionMaps, type PatchGeometry, attentionRollout, headKlMatrix, klPerHead, meanAttentionDistancePx, meanClsAttentionMaps } from './attention-metrics.js';
 
 export type MapKind = 'mean-attention' | 'rollout';
@@ -32,6 +33,8 @@ export interface AttentionSummary {
   klPerHead: number[][];
   mapKind: MapKind;
   maps: FaceMap[];
+  /** Pretrained checkpoints: masked input / reconstruction / original per masking strategy (supplement §F). */
+  reconstructions?: ReconstructionSummary;
 }
 
 /** Running means over batches of one checkpoint's per-block attention. */

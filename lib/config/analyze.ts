@@ -25,6 +25,13 @@ export const AnalyzeInput = z
     split: z.string().min(1).optional().describe('only faces of this split; default all'),
     faces: z.number().int().min(1).max(10_000).default(32).describe('faces averaged into the attention metrics (the first ones in set order)'),
     mapFaces: z.number().int().min(0).max(32).default(4).describe('of those, how many get an attention overlay per checkpoint'),
+    reconstructionFaces: z
+      .number()
+      .int()
+      .min(0)
+      .max(8)
+      .default(2)
+      .describe('pretrained checkpoints: of those faces, how many are shown masked / reconstructed / original under each masking strategy (0: no reconstruction figures)'),
     batchSize: z.number().int().min(1).max(256).default(8),
   })
   .strict();

@@ -113,7 +113,7 @@ export async function readPretrainEncoder(
   store: ArtifactStore,
   prefix: string,
   branch: 'online' | 'target',
-): Promise<{ prefix: string; weights: Map<string, NamedArray>; arch: FsfmArch; normalization: TrainState['normalization'] }> {
+): Promise<{ prefix: string; weights: Map<string, NamedArray>; arch: FsfmArch; normalization: TrainState['normalization']; config: TrainState['config'] }> {
   let manifest = await readSet(store, prefix);
   let resolved = prefix;
   if (!manifest) {
@@ -128,7 +128,7 @@ export async function readPretrainEncoder(
   const index = JSON.parse((await readMember(store, manifest, `${branch}.index.json`)).toString('utf8')) as TensorIndex;
   const weights = decodeTensors(await readMember(store, manifest, `${branch}.bin`), index);
   // The recorded architecture; older checkpoints only have the config, resolved with today's presets.
-  return { prefix: resolved, weights, arch: state.arch ?? resolveArch(state.config.model), normalization: state.normalization };
+  return { prefix: resolved, weights, arch: state.arch ?? resolveArch(state.config.model), normalization: state.normalization, config: state.config };
 }
 
 function encoderFields(arch: Partial<FsfmArch>): Partial<FsfmArch> {

@@ -115,6 +115,18 @@ describe('analyzeCheckpoint', () => {
     expect(renderAnalysisMarkdown([pre, ft]).split('\n').filter((l) => l.startsWith('| pretrained'))).toHaveLength(2);
   });
 
+  it('reconstructionFaces: a pretrained checkpoint gets masked / reconstruction / original panels with its own mask ratio; a finetuned one none', async () => {
+    const pre = await analyzeCheckpoint({ backend: 'wasm', store: ctx.store, checkpoint: 'runs/pre/pretrain', prepared: 'prepared/faces', split: 'test', faces: 3, mapFaces: 0, reconstructionFaces: 2, label: 'pre' });
+    expect(pre.reconstructions?.normPixLoss).toBe(true);
+    const random = pre.reconstructions!.strategies.find((s) => s.strategy === 'random')!;
+    expect(random.maskRatio).toBe(0.75);
+    expect(random.faces.map((f) => f.faceId)).toEqual(['face-6', 'face-7']);
+    expect(renderAnalysisHtml([pre]).match(/class="reconstruction-panel"/g)).toHaveLength(2);
+    expect(renderAnalysisMarkdown([pre])).toMatch(/\| pre \| random \| 0.75 \| 2 \| \d/);
+    const ft = await analyzeCheckpoint({ backend: 'wasm', store: ctx.store, checkpoint: 'runs/ft/finetune', prepared: 'prepared/faces', faces: 2, mapFaces: 0, reconstructionFaces: 2 });
+    expect(ft.reconstructions).toBeUndefined();
+  });
+
   it('writeAnalysis commits summary.json, report.md and a self-contained report.html as one set', async () => {
     const pre = await analyzeCheckpoint({ backend: 'wasm', store: ctx.store, checkpoint: 'runs/pre/pretrain', prepared: 'prepared/faces', faces: 3, mapFaces: 1, label: 'pretrained' });
     const w = await writeAnalysis(ctx.store, 'an1', [pre], '2026-01-01T00:00:00Z');
@@ -129,7 +141,7 @@ describe('analyzeCheckpoint', () => {
 
   it('the Analyze workflow input: defaults, unique labels, one-line errors', () => {
     const input = parseWorkflowInput('Analyze', { checkpoints: [{ checkpoint: 'runs/pre/pretrain' }], prepared: 'prepared/faces' });
-    expect(input).toMatchObject({ faces: 32, mapFaces: 4, batchSize: 8, checkpoints: [{ checkpoint: 'runs/pre/pretrain', branch: 'online' }] });
+    expect(input).toMatchObject({ faces: 32, mapFaces: 4, reconstructionFaces: 2, batchSize: 8, checkpoints: [{ checkpoint: 'runs/pre/pretrain', branch: 'online' }] });
     expect(() => parseWorkflowInput('Analyze', { checkpoints: [{ checkpoint: 'a', label: 'x' }, { checkpoint: 'b', label: 'x' }], prepared: 'p' })).toThrow(/checkpoint labels must be unique/);
     expect(() => parseWorkflowInput('Analyze', { checkpoints: [], prepared: 'p' })).toThrow(/invalid Analyze input: checkpoints/);
   });
