@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { EvaluateResult, FinetuneResult, PrepareDatasetResult, PretrainResult } from '../../lib/config';
+import type { AnalyzeResult, EvaluateResult, FinetuneResult, PrepareDatasetResult, PretrainResult } from '../../lib/config';
 import { FileStore } from '../../lib/store';
 import { repoRoot } from '../../infra/paths';
 import { generateSampleDataset } from '../../samples';
@@ -19,6 +19,8 @@ let workers: TestWorkers;
 let store: FileStore;
 let prepared: PrepareDatasetResult;
 let pretrained: PretrainResult;
+/** The detector finetuned from the pretraining checkpoint by the first test (Analyze draws it next to its encoder). */
+let finetuned: FinetuneResult | undefined;
 
 async function cli<T>(workflow: string, input: object): Promise<T> {
   const file = path.join(dir, `${workflow}-${Date.now()}.json`);
@@ -56,6 +58,7 @@ describe('Finetune and Evaluate', () => {
     expect(prepared.countsBySplit.test.real).toBeGreaterThan(0);
     expect(pretrained.checkpointKey).toBeTruthy();
     const fromFsfm = await cli<FinetuneResult>('Finetune', finetuneInput({ from: 'fsfm', checkpoint: pretrained.checkpointKey }));
+    finetuned = fromFsfm;
     const fromScratch = await cli<FinetuneResult>('Finetune', finetuneInput({ from: 'scratch' }));
     for (const r of [fromFsfm, fromScratch]) {
       expect(r.step).toBe(r.totalSteps);
@@ -107,6 +110,74 @@ describe('Finetune and Evaluate', () => {
       }
       expect(await page.locator('svg.score-histogram rect.hist-bar').count()).toBeGreaterThan(0);
       expect(requests.filter((u) => !u.startsWith('file://'))).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('Analyze through the CLI: the pretrained encoder and its finetuned detector side by side, with attention plots, maps and reconstructions drawn in Chromium', async () => {
+    expect(finetuned, 'the finetuned model of the first test').toBeDefined();
+    const runId = `analyze-${Date.now()}`;
+    const result = await cli<AnalyzeResult>('Analyze', {
+      runId,
+      checkpoints: [
+        { checkpoint: pretrained.checkpointKey, label: 'pretrained' },
+        { checkpoint: finetuned!.bestKey, label: 'finetuned' },
+      ],
+      prepared: prepared.prefix,
+      split: 'test',
+      faces: 4,
+      mapFaces: 2,
+      reconstructionFaces: 1,
+      batchSize: 4,
+    });
+    expect(result.reportHtmlKey).toBe(`runs/${runId}/analysis/report.html`);
+    expect(result.checkpoints.map((c) => [c.label, c.kind, c.faces])).toEqual([
+      ['pretrained', 'pretrained', 4],
+      ['finetuned', 'finetuned', 4],
+    ]);
+    // The demo model: 112 px faces, 8 px patches; a mean distance lies between 0 and the grid's diagonal.
+    for (const c of result.checkpoints) {
+      expect(c.lastBlockDistancePx).toBeGreaterThan(0);
+      expect(c.lastBlockDistancePx).toBeLessThan(13 * 8 * Math.SQRT2);
+      expect(c.lastBlockKl).toBeGreaterThanOrEqual(0);
+    }
+    const summary = JSON.parse((await store.get(result.summaryKey)).toString()) as { summaries: { label: string; reconstructions?: { strategies: { strategy: string; faces: unknown[] }[] } }[] };
+    // The sample faces carry region maps, so every masking strategy is drawn for the pretrained checkpoint.
+    expect(summary.summaries[0].reconstructions!.strategies.map((s) => [s.strategy, s.faces.length])).toEqual([
+      ['crfr-p', 1], ['random', 1], ['frp', 1], ['crfr-r', 1], ['fasking-i', 1],
+    ]);
+    expect(summary.summaries[1].reconstructions).toBeUndefined();
+
+    const htmlFile = path.join(dir, 'analysis.html');
+    fs.writeFileSync(htmlFile, await store.get(result.reportHtmlKey));
+    const browser = await chromium.launch({ executablePath: process.env.FSFM_CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
+    try {
+      const page = await browser.newPage();
+      const requests: string[] = [];
+      page.on('request', (r) => requests.push(r.url()));
+      await page.goto(`file://${htmlFile}`);
+      expect(await page.locator('svg.attention-distance-chart').count()).toBe(2);
+      expect(await page.locator('svg.attention-distance-chart circle.head-dot').count()).toBeGreaterThan(0);
+      expect(await page.locator('svg.kl-divergence-chart polyline.kl-line').count()).toBe(2);
+      const overlays = page.locator('svg.attention-overlay');
+      expect(await overlays.count()).toBe(4);
+      expect(await page.locator('svg.attention-overlay[data-model="finetuned"]').count()).toBe(2);
+      expect(await page.locator('svg.reconstruction-panel[data-model="pretrained"]').count()).toBe(5);
+      // Every embedded face decodes: the panels' images are drawn with their full size.
+      for (const sel of ['svg.reconstruction-panel image.recon-output', 'svg.reconstruction-panel image.recon-masked', 'svg.attention-overlay image']) {
+        const images = page.locator(sel);
+        for (let i = 0; i < (await images.count()); i++) {
+          const box = await images.nth(i).boundingBox();
+          expect(box!.width).toBeGreaterThan(50);
+        }
+      }
+      // In the page: decode every panel's data URI and report its pixel width.
+      const decoded = (await page.evaluate(`Promise.all([...document.querySelectorAll('svg.reconstruction-panel image')].map((el) =>
+        new Promise((resolve) => { const img = new Image(); img.onload = () => resolve(img.naturalWidth); img.onerror = () => resolve(0); img.src = el.getAttribute('href'); })))`)) as number[];
+      expect(decoded).toHaveLength(15);
+      expect(decoded.every((w) => w === 112)).toBe(true);
+      expect(requests.filter((u) => !u.startsWith('file://') && !u.startsWith('data:'))).toEqual([]);
     } finally {
       await browser.close();
     }
