@@ -10,6 +10,7 @@ import { makeEvaluateActivities } from './evaluate';
 import { makePipelineActivities } from './pipeline';
 import { makePrepareActivities } from './prepare';
 import { makeProbeActivities } from './probe';
+import { makeSweepActivities } from './sweep';
 import { makeTrainActivities } from './train';
 import { validateInput } from './validate';
 
@@ -35,7 +36,7 @@ function mapAll<T extends Record<string, (...args: never[]) => Promise<unknown>>
 
 /** Activities of the fsfm-cpu queue (and the validation local activity every workflow starts with). */
 export function createCpuActivities(store: ArtifactStore) {
-  return mapAll({ validateInput, ...makeProbeActivities(store), ...makePrepareActivities(store), ...makeEvaluateActivities(store), ...makeAnalyzeActivities(store), ...makePipelineActivities(store) });
+  return mapAll({ validateInput, ...makeProbeActivities(store), ...makePrepareActivities(store), ...makeEvaluateActivities(store), ...makeAnalyzeActivities(store), ...makePipelineActivities(store), ...makeSweepActivities(store) });
 }
 
 /** Activities of the fsfm-gpu queue (training). */

@@ -6,3 +6,4 @@ export { Finetune } from './finetune';
 export { Evaluate } from './evaluate';
 export { FsfmPipeline } from './pipeline';
 export { Analyze } from './analyze';
+export { FsfmSweep } from './sweep';

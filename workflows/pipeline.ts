@@ -86,7 +86,7 @@ export async function FsfmPipeline(rawInput: FsfmPipelineInput): Promise<FsfmPip
     // ---- finetune
     enter('finetune', 'finetuning');
     const ftConfig = { init: { from: 'fsfm', checkpoint }, ...input.finetune.config, data: { ...((input.finetune.config.data as object) ?? {}), prepared: [trainPrefix] } };
-    const ftPreset = input.preset === 'demo' ? 'demo' : 'paper';
+    const ftPreset = input.finetune.preset ?? (input.preset === 'demo' ? 'demo' : 'paper');
     const finetuneStage = await cachedStage('finetune', { preset: ftPreset, config: ftConfig }, [checkpoint, trainPrefix], force, async (key, sharedId) => {
       const r = await child<FinetuneResult>('Finetune', 'finetune', { runId: stageRunId('finetune', key), preset: ftPreset, config: ftConfig, stepsPerActivity: input.finetune.stepsPerActivity, heartbeatTimeoutS: input.finetune.heartbeatTimeoutS }, sharedId);
       return { result: r, extra: { bestKey: r.bestKey } };
@@ -103,7 +103,11 @@ export async function FsfmPipeline(rawInput: FsfmPipelineInput): Promise<FsfmPip
       pretrain: (pretrainStage.result as PretrainResult | undefined)?.lossHistory,
       finetune: (finetuneStage.result as FinetuneResult | undefined)?.history,
     };
-    const evalArgs = { model: finetuneStage.bestKey, modelName: input.evaluate.modelName, batchSize: input.evaluate.batchSize, testSets, training };
+    // The report names the task and a target-domain selection; added only when not the defaults (unchanged keys).
+    const ftTask = (input.finetune.config.task as string | undefined) ?? (ftPreset === 'fas' ? 'fas' : 'dfd');
+    const ftSelection = (input.finetune.config.selection as string | undefined) ?? (ftPreset === 'fas' ? 'source-hter' : 'source-val-loss');
+    const labels = { ...(ftTask === 'fas' ? { task: 'fas' as const } : {}), ...(ftSelection.startsWith('target-') ? { selection: 'target' as const } : {}) };
+    const evalArgs = { model: finetuneStage.bestKey, modelName: input.evaluate.modelName, batchSize: input.evaluate.batchSize, testSets, training, ...labels };
     const evaluateStage = await cachedStage('evaluate', evalArgs, [finetuneStage.bestKey ?? ''], force, async (key, sharedId) => {
       const r = await child<EvaluateResult>('Evaluate', 'evaluate', { runId: stageRunId('eval', key), ...evalArgs }, sharedId);
       return { result: r, extra: { reportMarkdownKey: r.reportMarkdownKey, reportHtmlKey: r.reportHtmlKey } };

@@ -10,6 +10,7 @@ import { FsfmPipelineInput } from './pipeline';
 import { PrepareDatasetInput } from './prepare';
 import { PretrainInput } from './pretrain';
 import { ProbeVideosInput } from './probe';
+import { FsfmSweepInput } from './sweep';
 
 export * from './analyze';
 export * from './finetune';
@@ -19,6 +20,7 @@ export * from './pretrain';
 export * from './probe';
 export * from './search-attributes';
 export * from './signals';
+export * from './sweep';
 
 export const WORKFLOW_INPUTS = {
   ProbeVideos: ProbeVideosInput,
@@ -28,6 +30,7 @@ export const WORKFLOW_INPUTS = {
   Evaluate: EvaluateInput,
   FsfmPipeline: FsfmPipelineInput,
   Analyze: AnalyzeInput,
+  FsfmSweep: FsfmSweepInput,
 } as const;
 
 export type WorkflowName = keyof typeof WORKFLOW_INPUTS;

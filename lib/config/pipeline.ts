@@ -54,6 +54,10 @@ export const FsfmPipelineInput = z
       .prefault({}),
     finetune: z
       .object({
+        preset: z
+          .enum(['paper', 'diff', 'fas', 'demo'])
+          .optional()
+          .describe("the Finetune preset (fsfm schema Finetune): paper (DfD), diff, fas (the FAS protocol), demo; default demo for the demo pipeline, else paper"),
         config: z.record(z.string(), z.unknown()).default({}),
         stepsPerActivity: z.number().int().min(1).default(1000),
         heartbeatTimeoutS: z.number().int().min(5).max(3600).default(300),
@@ -71,7 +75,7 @@ export const FsfmPipelineInput = z
     if (dup.length) ctx.addIssue({ code: 'custom', path: ['datasets'], message: `dataset names must be unique (except reusing the train set): ${[...new Set(dup)].join(', ')}` });
     // Validate every stage's input now, with placeholders for what earlier stages produce, so a bad config fails
     // before any work: a typo in finetune.config surfaces here, not hours later.
-    const presetFt = v.preset === 'demo' ? 'demo' : 'paper';
+    const presetFt = v.finetune.preset ?? (v.preset === 'demo' ? 'demo' : 'paper');
     const checks: Array<[string, z.ZodType, unknown]> = [
       ...[...v.datasets.pretrain, v.datasets.train, ...v.datasets.test].map((d, i) => [`datasets[${i}] ${d.name}`, PrepareDatasetInput, { dataset: d.dataset, prepare: d.prepare, maxVideos: d.maxVideos }] as [string, z.ZodType, unknown]),
       ['pretrain', PretrainInput, { preset: v.preset, config: withPrepared(v.pretrain.config, ['prepared/placeholder']), stepsPerActivity: v.pretrain.stepsPerActivity, heartbeatTimeoutS: v.pretrain.heartbeatTimeoutS }],
@@ -104,8 +108,11 @@ export const PIPELINE_PRESETS = { pretrain: PRETRAIN_PRESETS, finetune: FINETUNE
 
 export type StageStatus = 'ran' | 'cached' | 'failed' | 'skipped';
 
+/** Stages whose outputs the stage cache records: the pipeline's, and a sweep's attention analysis. */
+export type CachedStage = PipelineStage | 'analyze';
+
 export interface StageRecord<R = unknown> {
-  stage: PipelineStage;
+  stage: CachedStage;
   key: string;
   status: StageStatus;
   workflowId?: string;
