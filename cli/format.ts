@@ -1,7 +1,8 @@
 import { CHANCE_FLAG, notBetterThanChance, type ConfidenceInterval } from '../lib/eval/bootstrap';
 import { finetuneCurve, pretrainCurve } from '../lib/eval/curves';
 export { finetuneCurve, pretrainCurve };
-import type { AnalyzeResult, EvaluateResult, FinetuneResult, FsfmPipelineResult, PrepareDatasetResult, PretrainResult, ProbeVideosResult } from '../lib/config';
+import type { AnalyzeResult, EvaluateResult, FinetuneResult, FsfmPipelineResult, FsfmSweepResult, PrepareDatasetResult, PretrainResult, ProbeVideosResult } from '../lib/config';
+import { sweepMarkdown } from '../lib/sweep/table';
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 const ciText = (ci: ConfidenceInterval | null | undefined) => (ci ? ` [${(ci.low * 100).toFixed(1)}, ${(ci.high * 100).toFixed(1)}]` : '');
@@ -73,6 +74,16 @@ export function formatResult(workflow: string, result: unknown): string {
       '',
       `  score = P(fake), fake = 1; model selected by source-validation loss`,
       `  checkpoint: ${r.stages.pretrain.checkpointKey ?? '-'}; model: ${r.stages.finetune.bestKey ?? '-'}`,
+      `  report: ${r.reportMarkdownKey}, ${r.reportHtmlKey}`,
+    ].join('\n');
+  }
+  if (workflow === 'FsfmSweep') {
+    const r = result as FsfmSweepResult;
+    return [
+      `FsfmSweep ${r.runId}: ${r.points.length} points, ${r.completed} completed, ${r.failed} failed; stage runs: ${r.stageCounts.ran} ran, ${r.stageCounts.cached} cached; analysis ${r.analysis.status}`,
+      '',
+      sweepMarkdown(r.table, r.metrics, r.confidence),
+      ...r.points.filter((p) => p.status === 'failed').map((p) => `  failed: ${p.label}: ${p.error}`),
       `  report: ${r.reportMarkdownKey}, ${r.reportHtmlKey}`,
     ].join('\n');
   }

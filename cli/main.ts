@@ -1,6 +1,7 @@
 /**
  * fsfm: the client CLI.
  *   fsfm run <Workflow> --input FILE|- [--id ID] [--wait] [--json]
+ *   fsfm sweep --input FILE|- [--id ID] [--wait] [--json]    (= run FsfmSweep)
  *   fsfm status <ID> [--json]      fsfm cancel <ID>
  *   fsfm schema <Workflow>         fsfm services up|down|status|env [service]
  * Exit codes: 0 success, 1 the workflow failed, 2 bad usage or input, 3 Temporal unreachable,
@@ -24,6 +25,7 @@ const clientHelpers = () => require('./client') as typeof import('./client');
 
 const USAGE = `usage:
   fsfm run <Workflow> --input FILE|- [--id ID] [--wait] [--json]
+  fsfm sweep --input FILE|- [--id ID] [--wait] [--json]      an FsfmSweep (grid of pipelines; fsfm schema FsfmSweep)
   fsfm status <ID> [--json]
   fsfm cancel <ID>
   fsfm schema <Workflow>
@@ -168,6 +170,8 @@ export async function cli(argv: string[]): Promise<number> {
   switch (cmd) {
     case 'run':
       return run(rest);
+    case 'sweep':
+      return run(['FsfmSweep', ...rest]);
     case 'status':
       return status(rest);
     case 'cancel':

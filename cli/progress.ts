@@ -63,7 +63,12 @@ export function watchProgress(client: Client, workflowId: string, intervalMs = 2
       const top = (await client.workflow.getHandle(workflowId).query('progress')) as Progress;
       const children = Array.isArray(top.children) ? (top.children as string[]) : [];
       const childLines = await Promise.all(children.map((c) => childProgress(client, c).then(describeProgress, () => null)));
-      const stages = top.stages && typeof top.stages === 'object' ? Object.entries(top.stages as Record<string, string>).map(([s, st]) => `${s}:${st}`).join(' ') : '';
+      const stages =
+        typeof top.points === 'number' // FsfmSweep: its points, then each running point's pipeline stage
+          ? `points ${Number(top.done) + Number(top.failed)}/${top.points} (${Number(top.failed)} failed)`
+          : top.stages && typeof top.stages === 'object'
+            ? Object.entries(top.stages as Record<string, string>).map(([s, st]) => `${s}:${st}`).join(' ')
+            : '';
       const line = [stages, ...childLines.filter(Boolean), children.length ? '' : describeProgress(top)].filter(Boolean).join(' | ');
       if (!stopped && line && line !== last) {
         process.stderr.write(tty ? `\r\x1b[K${line}` : `${line}\n`);

@@ -6,7 +6,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { FsfmPipelineResult } from '../../lib/config';
+import { chromium } from 'playwright-core';
+import type { FsfmPipelineResult, FsfmSweepResult } from '../../lib/config';
 import { FileStore } from '../../lib/store';
 import { repoRoot } from '../../infra/paths';
 import { generateSampleDataset } from '../../samples';
@@ -47,10 +48,10 @@ const config = (finetuneEpochs = 1) => ({
   finetune: { config: { epochs: finetuneEpochs, warmupEpochs: 0.5 } },
 });
 
-async function cli(args: string[], input: object): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cli(args: string[], input: object, command = ['run', 'FsfmPipeline']): Promise<{ code: number; stdout: string; stderr: string }> {
   const file = path.join(dir, `pipeline-${Date.now()}.json`);
   fs.writeFileSync(file, JSON.stringify(input));
-  return run(path.join(repoRoot, 'cli', 'fsfm.cjs'), ['run', 'FsfmPipeline', '--input', file, ...args], { env: { ...process.env, ...env } }).then(
+  return run(path.join(repoRoot, 'cli', 'fsfm.cjs'), [...command, '--input', file, ...args], { env: { ...process.env, ...env } }).then(
     (r) => ({ code: 0, ...r }),
     (e: { code: number; stdout: string; stderr: string }) => e,
   );
@@ -108,5 +109,96 @@ describe('FsfmPipeline', () => {
     expect(events.some((e) => e.activityTaskScheduledEventAttributes || e.startChildWorkflowExecutionInitiatedEventAttributes)).toBe(false);
     const failure = events.find((e) => e.workflowExecutionFailedEventAttributes)?.workflowExecutionFailedEventAttributes?.failure;
     expect(failure?.message).toMatch(/finetune.*epochs/);
+  });
+});
+
+// Reuses this file's worker and store: the sweep's base is the pipeline above, so its faces are already prepared.
+describe('FsfmSweep', () => {
+  const sweepInput = (seeds: number[], extra: Record<string, unknown> = {}) => ({
+    base: config(),
+    grid: { strategy: ['crfr-p', 'random'], seeds },
+    seedScope: 'finetune',
+    analyze: { faces: 4, mapFaces: 1 },
+    ...extra,
+  });
+  const sweep = async (input: object): Promise<FsfmSweepResult> => {
+    const r = await cli(['--wait', '--json'], input, ['sweep']);
+    expect(r.code, r.stderr).toBe(0);
+    return (JSON.parse(r.stdout) as { result: FsfmSweepResult }).result;
+  };
+  const stages = (r: FsfmSweepResult) => r.points.map((p) => [p.label, p.stages && [p.stages.pretrain, p.stages.finetune, p.stages.evaluate]]);
+  /** Committed sets under runs/ (every trainer, evaluation and analysis commits one), less the sweeps' own reports. */
+  const runSets = async () => (await new FileStore(storeDir).list('runs/')).map((o) => o.key).filter((k) => k.endsWith('_MANIFEST.json') && !k.includes('/sweep/')).sort();
+
+  it('runs a grid with shared stages and reports it; an identical sweep runs nothing; an added seed runs only its points; the report draws offline', async () => {
+    const first = await sweep(sweepInput([0]));
+    expect(first.completed).toBe(2);
+    expect(stages(first)).toEqual([
+      ['strategy=crfr-p seed=0', ['ran', 'ran', 'ran']],
+      ['strategy=random seed=0', ['ran', 'ran', 'ran']],
+    ]);
+    expect(first.points.every((p) => p.stages!.prepare.every((s) => s === 'cached'))).toBe(true);
+    expect(first.analysis.status).toBe('ran');
+    expect(first.table.map((r) => [r.group, r.testSet, r.seeds])).toEqual([
+      ['strategy=crfr-p', 'sample-test', [0]],
+      ['strategy=random', 'sample-test', [0]],
+    ]);
+    const setsAfterFirst = await runSets();
+
+    const again = await sweep(sweepInput([0]));
+    expect(again.stageCounts.ran).toBe(0);
+    expect(stages(again)).toEqual(stages(first).map(([label]) => [label, ['cached', 'cached', 'cached']]));
+    expect(again.analysis.status).toBe('cached');
+    expect(again.table).toEqual(first.table);
+    expect(await runSets()).toEqual(setsAfterFirst);
+
+    const seeded = await sweep(sweepInput([0, 1]));
+    expect(stages(seeded)).toEqual([
+      ['strategy=crfr-p seed=0', ['cached', 'cached', 'cached']],
+      ['strategy=random seed=0', ['cached', 'cached', 'cached']],
+      ['strategy=crfr-p seed=1', ['cached', 'ran', 'ran']],
+      ['strategy=random seed=1', ['cached', 'ran', 'ran']],
+    ]);
+    expect(seeded.stageCounts.ran).toBe(4);
+    expect(seeded.analysis.status).toBe('cached');
+    expect(seeded.table.map((r) => [r.group, r.seeds, r.cells.videoAuc.n, r.cells.videoAuc.halfWidth === null])).toEqual([
+      ['strategy=crfr-p', [0, 1], 2, false],
+      ['strategy=random', [0, 1], 2, false],
+    ]);
+
+    // The report opens offline in headless Chromium with the table, the metric charts and the attention plots drawn.
+    const html = (await new FileStore(storeDir).get(seeded.reportHtmlKey)).toString('utf8');
+    const browser = await chromium.launch({ executablePath: process.env.FSFM_CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
+    try {
+      const page = await browser.newPage();
+      const requests: string[] = [];
+      page.on('request', (r) => requests.push(r.url()));
+      const file = path.join(dir, 'sweep-report.html');
+      fs.writeFileSync(file, html);
+      await page.goto(`file://${file}`);
+      expect(requests.filter((u) => u !== `file://${file}` && !u.startsWith('data:'))).toEqual([]);
+      expect(await page.locator('table.sweep-table tr.sweep-row').count()).toBe(2);
+      const drawn = async (selector: string) => (await page.locator(selector).evaluateAll((els) => els.filter((e) => e.getBoundingClientRect().width > 0).length));
+      expect(await drawn('svg.sweep-chart circle.sweep-mean')).toBe(6);
+      expect(await drawn('svg.attention-distance-chart')).toBe(2);
+      expect(await drawn('svg.attention-distance-chart circle.head-dot')).toBeGreaterThan(0);
+      expect(await drawn('svg.kl-divergence-chart polyline.kl-line')).toBe(2);
+      expect(await drawn('svg.attention-overlay rect.attention-cell')).toBeGreaterThan(0);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('finishes the other points when one fails, and names the cause', async () => {
+    const r = await sweep(sweepInput([0], { grid: { strategy: ['crfr-p'], seeds: [0], axes: [{ name: 'split', paths: ['finetune.config.data.trainSplit'], values: ['train', 'nosuch'] }] }, analyze: { enabled: false } }));
+    expect(r.points.map((p) => [p.label, p.status])).toEqual([
+      ['strategy=crfr-p split=train seed=0', 'completed'],
+      ['strategy=crfr-p split=nosuch seed=0', 'failed'],
+    ]);
+    expect(r.points[1].error).toMatch(/nosuch/);
+    expect(r.table.map((t) => [t.group, t.failed])).toEqual([
+      ['strategy=crfr-p split=train', 0],
+      ['strategy=crfr-p split=nosuch', 1],
+    ]);
   });
 });
