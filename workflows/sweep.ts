@@ -156,7 +156,7 @@ async function analyzePretrainings(
   const prepared = completed.find((p) => p.trainPrefix)?.trainPrefix;
   if (checkpoints.length === 0 || !prepared) return { status: 'skipped', note: 'no completed point with a pretraining checkpoint' };
   const note = checkpoints.length > MAX_ANALYZED ? `${checkpoints.length} pretrainings; the first ${MAX_ANALYZED} are analysed` : undefined;
-  const analyzeInput = { checkpoints: checkpoints.slice(0, MAX_ANALYZED), prepared, split: input.analyze.split, faces: input.analyze.faces, mapFaces: input.analyze.mapFaces };
+  const analyzeInput = { checkpoints: checkpoints.slice(0, MAX_ANALYZED), prepared, split: input.analyze.split, faces: input.analyze.faces, mapFaces: input.analyze.mapFaces, reconstructionFaces: input.analyze.reconstructionFaces };
   try {
     const { key, record } = await lookupStage({ stage: 'analyze', config: analyzeInput, inputs: [prepared, ...analyzeInput.checkpoints.map((c) => c.checkpoint)] });
     let result = (record as StageRecord<AnalyzeResult> | null)?.result;

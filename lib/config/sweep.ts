@@ -82,6 +82,7 @@ export const FsfmSweepInput = z
         split: z.string().min(1).default('test').describe("faces of the finetuning set's split analysed"),
         faces: z.number().int().min(1).max(10_000).default(16),
         mapFaces: z.number().int().min(0).max(32).default(2),
+        reconstructionFaces: z.number().int().min(0).max(8).default(1).describe('faces shown masked / reconstructed / original under each masking strategy, per pretraining'),
       })
       .strict()
       .prefault({}),

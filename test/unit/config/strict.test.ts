@@ -59,7 +59,7 @@ describe('workflow inputs are strict', () => {
     const blocks = [...readme.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => JSON.parse(m[1]) as Record<string, unknown>);
     expect(blocks.length).toBeGreaterThanOrEqual(4);
     for (const b of blocks) {
-      const name: WorkflowName = 'checkpoints' in b ? 'Analyze' : 'datasets' in b ? 'FsfmPipeline' : 'videosDir' in b ? 'ProbeVideos' : 'dataset' in b ? 'PrepareDataset' : 'Pretrain';
+      const name: WorkflowName = 'base' in b ? 'FsfmSweep' : 'checkpoints' in b ? 'Analyze' : 'datasets' in b ? 'FsfmPipeline' : 'videosDir' in b ? 'ProbeVideos' : 'dataset' in b ? 'PrepareDataset' : 'Pretrain';
       expect(() => parseWorkflowInput(name, b), `${name} ${JSON.stringify(b)}`).not.toThrow();
     }
   });
