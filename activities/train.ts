@@ -122,6 +122,7 @@ export function makeTrainActivities(store: ArtifactStore) {
         bestKey: r.bestKey,
         bestValLoss: r.bestValLoss,
         bestEpoch: r.bestEpoch,
+        bestByDomain: r.bestByDomain ? Object.fromEntries(Object.entries(r.bestByDomain).map(([d, b]) => [d, { key: b.key, epoch: b.epoch, valLoss: b.valLoss }])) : null,
         lastKey: r.lastKey,
         resumedFromStep: r.resumedFromStep,
         history: r.history.map((h) => ({ epoch: h.epoch, step: h.step, trainLoss: h.trainLoss, valLoss: h.valLoss })),

@@ -1,5 +1,6 @@
 import { CHANCE_FLAG, notBetterThanChance, type ConfidenceInterval } from '../lib/eval/bootstrap';
 import { finetuneCurve, pretrainCurve } from '../lib/eval/curves';
+import { selectionLabel, selectsOnTarget } from '../lib/finetune/selection';
 export { finetuneCurve, pretrainCurve };
 import type { AnalyzeResult, EvaluateResult, FinetuneResult, FsfmPipelineResult, FsfmSweepResult, PrepareDatasetResult, PretrainResult, ProbeVideosResult } from '../lib/config';
 import { sweepMarkdown } from '../lib/sweep/table';
@@ -41,7 +42,13 @@ export function formatResult(workflow: string, result: unknown): string {
   }
   if (workflow === 'Finetune') {
     const r = result as FinetuneResult;
-    return [`Finetune ${r.runId} (${r.task}): step ${r.step}/${r.totalSteps} on ${r.backend}`, ...finetuneCurve(r.history), `  selected (${r.selection}): ${r.bestKey ?? '-'} (epoch ${r.bestEpoch ?? '-'}, val loss ${r.bestValLoss?.toFixed(4) ?? '-'})`].join('\n');
+    const perDomain = Object.entries(r.bestByDomain ?? {}).map(([d, b]) => `  selected for ${d}: ${b.key} (epoch ${b.epoch}, ${d} val loss ${b.valLoss?.toFixed(4) ?? '-'})`);
+    return [
+      `Finetune ${r.runId} (${r.task}): step ${r.step}/${r.totalSteps} on ${r.backend}`,
+      ...finetuneCurve(r.history),
+      `  selected (${selectionLabel(r.selection)}): ${r.bestKey ?? '-'} (epoch ${r.bestEpoch ?? '-'}, val loss ${r.bestValLoss?.toFixed(4) ?? '-'})`,
+      ...perDomain,
+    ].join('\n');
   }
   if (workflow === 'Analyze') {
     const r = result as AnalyzeResult;
@@ -54,7 +61,11 @@ export function formatResult(workflow: string, result: unknown): string {
     const r = result as EvaluateResult;
     return [
       `Evaluate ${r.runId} (score = P(fake), fake = 1):`,
-      ...r.testSets.map((t) => `  ${t.name}: video AUC ${pct(t.videoAuc)}${ciText(t.videoAucCi)}, frame AUC ${pct(t.frameAuc)}${ciText(t.frameAucCi)}, EER ${pct(t.eer)} (${t.faces} faces)${chanceText(t.videoAucCi)}`),
+      ...r.testSets.map(
+        (t) =>
+          `  ${t.name}: video AUC ${pct(t.videoAuc)}${ciText(t.videoAucCi)}, frame AUC ${pct(t.frameAuc)}${ciText(t.frameAucCi)}, EER ${pct(t.eer)} (${t.faces} faces)${chanceText(t.videoAucCi)}` +
+          (t.selection && selectsOnTarget(t.selection) ? ` [model ${t.model}: ${selectionLabel(t.selection)}]` : ''),
+      ),
       ...r.failed.map((f) => `  ${f.name}: not scored: ${f.error}`),
       `  report: ${r.reportMarkdownKey}, ${r.reportHtmlKey}`,
     ].join('\n');
@@ -72,7 +83,7 @@ export function formatResult(workflow: string, result: unknown): string {
       '|---|---|---|---|---|',
       ...r.metrics.map((m) => `| ${m.testSet} | ${pct(m.videoAuc)}${ciText(m.videoAucCi)}${chanceText(m.videoAucCi)} | ${pct(m.frameAuc)}${ciText(m.frameAucCi)} | ${pct(m.eer)} | ${m.faces} |`),
       '',
-      `  score = P(fake), fake = 1; model selected by source-validation loss`,
+      `  score = P(fake), fake = 1; model selection: ${selectionLabel((r.stages.finetune.result as FinetuneResult | undefined)?.selection ?? 'source-val-loss')}`,
       `  checkpoint: ${r.stages.pretrain.checkpointKey ?? '-'}; model: ${r.stages.finetune.bestKey ?? '-'}`,
       `  report: ${r.reportMarkdownKey}, ${r.reportHtmlKey}`,
     ].join('\n');

@@ -24,7 +24,7 @@ export async function Evaluate(rawInput: EvaluateInput): Promise<EvaluateResult>
 
   const outcomes = await Promise.all(
     input.testSets.map((testSet) =>
-      evaluateTestSet({ runId, model: input.model, testSet, batchSize: input.batchSize }).then(
+      evaluateTestSet({ runId, model: modelFor(input, testSet), testSet, batchSize: input.batchSize }).then(
         (summary) => {
           state.done++;
           return { ok: true as const, summary };
@@ -43,8 +43,14 @@ export async function Evaluate(rawInput: EvaluateInput): Promise<EvaluateResult>
     markStage('evaluate', 'failed', `no test set could be scored: ${failed.map((f) => `${f.name}: ${f.error}`).join('; ')}`);
     throw new Error(`no test set could be scored: ${failed.map((f) => `${f.name}: ${f.error}`).join('; ')}`);
   }
-  const report = await writeEvaluationReport({ runId, modelName: input.modelName, selection: input.selection, task: input.task, testSets: testSets.map((t) => t.name), training: input.training });
+  const perDomain = input.testSets.filter((t) => modelFor(input, t) !== input.model).map((t) => t.name);
+  const report = await writeEvaluationReport({ runId, modelName: input.modelName, selection: input.selection, task: input.task, testSets: testSets.map((t) => t.name), perDomain, training: input.training });
   state.status = 'completed';
   markStage('evaluate', 'completed', testSets.map((t) => `${t.name}: video AUC ${(t.videoAuc * 100).toFixed(2)}%`).join(', '));
   return { runId, reportMarkdownKey: report.markdownKey, reportHtmlKey: report.htmlKey, testSets, failed };
+}
+
+/** The model a test set is scored with: its domain's own model when modelsByDomain names one (DiFF per subset). */
+export function modelFor(input: EvaluateInput, testSet: EvaluateInput['testSets'][number]): string {
+  return (testSet.domain !== undefined && input.modelsByDomain?.[testSet.domain]) || input.model;
 }

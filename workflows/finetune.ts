@@ -54,6 +54,7 @@ export async function Finetune(rawInput: FinetuneInput): Promise<FinetuneResult>
     bestKey: r!.bestKey,
     bestValLoss: r!.bestValLoss,
     bestEpoch: r!.bestEpoch,
+    ...(r!.bestByDomain ? { bestByDomain: r!.bestByDomain } : {}),
     selection: input.config.selection,
     lastKey: r!.lastKey,
     step: state.step,

@@ -29,6 +29,8 @@ export interface FinetuneChunkResult {
   bestKey: string | null;
   bestValLoss: number | null;
   bestEpoch: number | null;
+  /** selection 'target-val-loss-per-domain': each domain's selected model set. */
+  bestByDomain?: Record<string, { key: string; epoch: number; valLoss: number | null }> | null;
   lastKey: string | null;
   resumedFromStep: number | null;
   history: FinetuneEpoch[];
@@ -43,6 +45,11 @@ export interface FinetuneResult {
   bestKey: string | null;
   bestValLoss: number | null;
   bestEpoch: number | null;
+  /**
+   * selection 'target-val-loss-per-domain' (DiFF): each domain's own selected model (picked on that domain's
+   * target faces); Evaluate's `modelsByDomain` takes it as is. Absent otherwise.
+   */
+  bestByDomain?: Record<string, { key: string; epoch: number; valLoss: number | null }> | null;
   selection: FinetuneSelection;
   lastKey: string | null;
   step: number;
@@ -60,10 +67,26 @@ export const EvaluateInput = z
     runId: runId.optional().describe('outputs go to runs/<runId>/eval/<testSet>/ and runs/<runId>/report.{md,html}; default: the workflow id'),
     model: storeKeySchema.describe('a finetuned model: runs/<id>/finetune/best/<step> (a Finetune result\'s bestKey), a checkpoint, or runs/<id>/finetune'),
     modelName: z.string().min(1).max(64).default('FSFM').describe('the row name in the report table'),
-    selection: z.enum(['source-val-loss', 'target']).default('source-val-loss').describe('how the model was selected, stated in the report'),
+    selection: z
+      .enum(['source-val-loss', 'target'])
+      .default('source-val-loss')
+      .describe("how the model was selected, stated in the report; a model whose own record says it was picked on target-domain data is reported as such whatever this says"),
+    modelsByDomain: z
+      .record(z.string().min(1), storeKeySchema)
+      .optional()
+      .describe("per-subset models (DiFF): a test set with a `domain` listed here is scored with that domain's model instead of `model`; a Finetune result's bestByDomain (selection 'target-val-loss-per-domain') maps each key to it"),
     task: z.enum(['deepfake', 'fas']).default('deepfake'),
     testSets: z
-      .array(z.object({ name, prepared: storeKeySchema.describe('a prepared face set (PrepareDataset result prefix)'), split: z.string().min(1).optional().describe('only faces of this split; default all') }).strict())
+      .array(
+        z
+          .object({
+            name,
+            prepared: storeKeySchema.describe('a prepared face set (PrepareDataset result prefix)'),
+            split: z.string().min(1).optional().describe('only faces of this split; default all'),
+            domain: z.string().min(1).optional().describe('only faces of this domain (a DiFF subset T2I/I2I/FS/FE, an MCIO domain); default all'),
+          })
+          .strict(),
+      )
       .min(1)
       .refine((sets) => new Set(sets.map((s) => s.name)).size === sets.length, 'test set names must be unique'),
     batchSize: z.number().int().min(1).max(1024).default(16),
@@ -83,7 +106,22 @@ export interface EvaluateResult {
   runId: string;
   reportMarkdownKey: string;
   reportHtmlKey: string;
-  testSets: Array<{ name: string; scoresKey: string; metricsKey: string; faces: number; frameAuc: number; videoAuc: number; eer: number; hter: number | null; videoAucCi?: { low: number; high: number } | null; frameAucCi?: { low: number; high: number } | null }>;
+  testSets: Array<{
+    name: string;
+    scoresKey: string;
+    metricsKey: string;
+    faces: number;
+    frameAuc: number;
+    videoAuc: number;
+    eer: number;
+    hter: number | null;
+    videoAucCi?: { low: number; high: number } | null;
+    frameAucCi?: { low: number; high: number } | null;
+    /** The model set scored and how it was selected (its own record). */
+    model?: string;
+    selection?: string;
+    domain?: string;
+  }>;
   /** Test sets that could not be scored, with the reason (e.g. a single-class set). */
   failed: Array<{ name: string; error: string }>;
 }

@@ -6,21 +6,38 @@
  * `svg.score-histogram[data-testset][data-model]` holding `rect.hist-bar.hist-real` / `rect.hist-bar.hist-fake`.
  */
 import { InvalidConfig } from '../errors.js';
+import { selectsOnTarget } from '../finetune/selection.js';
 import { CHANCE_FLAG, notBetterThanChance, type ConfidenceInterval } from './bootstrap.js';
 import { finetuneCurve, pretrainCurve, type TrainingCurves } from './curves.js';
 import type { EvalMetrics, ScoreHistogram } from './evaluate.js';
 import { LABEL_CONVENTION } from './options.js';
 import type { RocPoint } from './roc.js';
 
-export type SelectionRule = 'source-val-loss' | 'target';
+export type SelectionRule = 'source-val-loss' | 'target' | 'target-per-domain';
 
 /** What each checkpoint-selection rule means, as the report states it. */
 export const SELECTION_RULES: Record<SelectionRule, string> = {
   'source-val-loss':
     'checkpoint with the lowest loss on source-domain validation data, no target-domain data used; this project\'s default',
   target:
-    'checkpoint picked on target-domain data, as the reference does for DiFF and FAS; optimistic for cross-domain claims',
+    'TARGET-DOMAIN SELECTION: checkpoint picked on target-domain data, as the reference does for DiFF and FAS; optimistic for cross-domain claims',
+  'target-per-domain':
+    'TARGET-DOMAIN SELECTION, per test subset: each subset is scored with the checkpoint that had the lowest loss on that subset\'s own validation faces (the reference\'s DiFF protocol); optimistic for cross-domain claims',
 };
+
+/**
+ * The rule a report states for one test set: the scored model's own record wins over the caller's label, so a model
+ * picked on target-domain data is never reported as source-selected; per-subset models say so.
+ */
+export function reportedRule(stated: 'source-val-loss' | 'target', modelSelection: string, perDomain: boolean): SelectionRule {
+  if (perDomain) return 'target-per-domain';
+  return stated === 'target' || selectsOnTarget(modelSelection) ? 'target' : 'source-val-loss';
+}
+
+/** Whether a rule picked the checkpoint on target-domain data. */
+export function isTargetRule(rule: SelectionRule): boolean {
+  return rule !== 'source-val-loss';
+}
 
 export interface ReportEntry {
   model: string;
@@ -118,7 +135,7 @@ function legendLines(table: Table): string[] {
     lines.push(`Checkpoint selection: ${table.rules[0]}: ${SELECTION_RULES[table.rules[0]]}.`);
   } else {
     for (const rule of table.rules) {
-      const mark = rule === 'target' ? ` (cells marked ${TARGET_MARK})` : '';
+      const mark = isTargetRule(rule) ? ` (cells marked ${TARGET_MARK})` : '';
       lines.push(`Checkpoint selection ${rule}${mark}: ${SELECTION_RULES[rule]}.`);
     }
   }
@@ -144,7 +161,7 @@ export function renderMarkdownTable(entries: readonly ReportEntry[]): string {
     const cells = table.testSets.map((testSet) => {
       const entry = table.cell.get(key(model, testSet));
       if (!entry) return '–';
-      return cellText(entry) + (mixed && entry.selection === 'target' ? ` ${TARGET_MARK}` : '');
+      return cellText(entry) + (mixed && isTargetRule(entry.selection) ? ` ${TARGET_MARK}` : '');
     });
     return `| ${escapeMarkdownCell(model)} | ${cells.join(' | ')} |`;
   });
@@ -170,7 +187,7 @@ body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2re
 h1{font-size:1.6rem}h2{font-size:1.25rem;margin-top:2rem;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;margin:.75rem 0}th,td{border:1px solid #ccc;padding:.3rem .6rem;text-align:right}
 th:first-child,td:first-child{text-align:left}thead th{background:#f3f3f3}
-.ci{color:#666;font-size:.8em}.chance{color:#b00;font-weight:600}.note{color:#444}.convention{font-weight:600}
+.ci{color:#666;font-size:.8em}.chance{color:#b00;font-weight:600}.target-selection{color:#b00;font-weight:600;border:2px solid #b00;padding:.4rem .6rem}.note{color:#444}.convention{font-weight:600}
 .charts{display:flex;flex-wrap:wrap;gap:1.5rem;align-items:flex-start}
 figure{margin:0}figcaption{font-size:.85rem;color:#444;max-width:420px}
 svg text{font-size:11px;fill:#333}.axis{stroke:#333;stroke-width:1}.grid{stroke:#e5e5e5;stroke-width:1}
@@ -291,7 +308,7 @@ function summaryTableHtml(table: Table): string {
     const cells = table.testSets.map((testSet) => {
       const entry = table.cell.get(key(model, testSet));
       if (!entry) return '<td>–</td>';
-      const mark = mixed && entry.selection === 'target' ? ` ${TARGET_MARK}` : '';
+      const mark = mixed && isTargetRule(entry.selection) ? ` ${TARGET_MARK}` : '';
       return `<td data-testset="${escapeHtml(testSet)}" data-model="${escapeHtml(model)}">${cellText(entry)}${mark}</td>`;
     });
     return `<tr><th>${escapeHtml(model)}</th>${cells.join('')}</tr>`;
@@ -382,7 +399,7 @@ export function renderHtmlReport(entries: readonly ReportEntry[], options: HtmlR
     `<h1>${escapeHtml(title)}</h1>`,
     options.generatedAt ? `<p class="note">Generated ${escapeHtml(options.generatedAt)}</p>` : '',
     `<p class="convention label-convention">Label convention: ${escapeHtml(LABEL_CONVENTION)}.</p>`,
-    `<p class="selection-rule">Checkpoint selection: ${table.rules.map((r) => `<strong>${escapeHtml(r)}</strong> (${escapeHtml(SELECTION_RULES[r])})`).join('; ')}.</p>`,
+    `<p class="selection-rule${table.rules.some(isTargetRule) ? ' target-selection' : ''}">Checkpoint selection: ${table.rules.map((r) => `<strong>${escapeHtml(r)}</strong> (${escapeHtml(SELECTION_RULES[r])})`).join('; ')}.</p>`,
     '<h2>Summary</h2>',
     summaryTableHtml(table),
     `<ul class="note">${notes.join('')}</ul>`,

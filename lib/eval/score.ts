@@ -51,6 +51,8 @@ export interface ScoreOptions {
   prepared: string;
   /** Only faces of this split; default: every face of the set. */
   split?: string;
+  /** Only faces of this domain (a DiFF subset, an MCIO domain); default: every domain. */
+  domain?: string;
   /** Faces per forward pass (default 16). */
   batchSize?: number;
   /** TensorFlow.js backend (default auto: the same choice as training). */
@@ -101,10 +103,14 @@ export async function scoreFaces(opts: ScoreOptions): Promise<ScoredFaces> {
     };
     opts.signal?.throwIfAborted();
     for await (const record of set.records(opts.split === undefined ? {} : { split: opts.split })) {
+      if (opts.domain !== undefined && record.domain !== opts.domain) continue;
       batch.push(record);
       if (batch.length === batchSize) await flush();
     }
     if (batch.length) await flush();
+    if (rows.length === 0) {
+      throw new InvalidConfig(`prepared set ${opts.prepared} has no faces of domain '${opts.domain}'${opts.split === undefined ? '' : ` in split '${opts.split}'`}`);
+    }
     return {
       rows,
       modelPrefix: loaded.prefix,
@@ -161,6 +167,7 @@ export interface EvalSetMeta extends Record<string, unknown> {
   model: string;
   prepared: string;
   split: string | null;
+  domain: string | null;
   rows: number;
   labelConvention: typeof LABEL_CONVENTION;
   /** How the scored model was selected (from its set's meta; 'checkpoint' for a raw checkpoint). */
@@ -198,6 +205,7 @@ export async function evaluateTestSet(opts: EvaluateTestSetOptions): Promise<Tes
     model: scored.modelPrefix,
     prepared: opts.prepared,
     split: opts.split ?? null,
+    domain: opts.domain ?? null,
     rows: scored.rows.length,
     labelConvention: LABEL_CONVENTION,
     selection: 'selection' in scored.modelMeta ? scored.modelMeta.selection : 'checkpoint',

@@ -57,6 +57,8 @@ export interface FinetuneEpochRecord {
   valHter?: number;
   valAuc?: number;
   valLiveTprAtAttackFpr1pct?: number;
+  /** Per-domain selection: mean cross-entropy on each domain's target faces. */
+  valLossByDomain?: Record<string, number>;
 }
 
 export interface SelectedModelRef {
@@ -96,6 +98,8 @@ export interface FinetuneState {
   /** The step ended an epoch whose validation/selection did not finish (cancelled during it): redo it first. */
   epochEndPending: boolean;
   best: SelectedModelRef | null;
+  /** Per-domain selection: each domain's selected model so far. */
+  bestByDomain?: Record<string, SelectedModelRef>;
   init: { from: string; source: string | null; loaded: number; missing: string[] };
   backend: string;
   trainMs: number;
@@ -114,6 +118,8 @@ export type ModelSetMeta = {
   /** Validation loss at selection; null when selected without one. */
   valLoss: number | null;
   selection: FinetuneConfig['selection'];
+  /** Per-domain selection: the domains this model was the best for when it was written. */
+  domains?: string[];
   head: ClassifierOptions['head'];
   input: ClassifierInputSpec;
 };
@@ -165,9 +171,14 @@ async function readPointer(store: ArtifactStore, key: string): Promise<PointerFi
   return JSON.parse((await store.get(key)).toString('utf8')) as PointerFile;
 }
 
+/** Every selected model a state names: the run's, and each domain's under per-domain selection. */
+function selectedKeys(state: Pick<FinetuneState, 'best' | 'bestByDomain'>): string[] {
+  return [...new Set([...(state.best ? [state.best.key] : []), ...Object.values(state.bestByDomain ?? {}).map((b) => b.key)])];
+}
+
 /**
  * Writes and commits a checkpoint, points latest.json at it, then deletes all but the newest `keepLast`
- * checkpoints and every selected model except the one the state names.
+ * checkpoints and every selected model except those the state names.
  */
 export async function writeFinetuneCheckpoint(store: ArtifactStore, runId: string, ckpt: FinetuneCheckpoint, opts: { keepLast: number }): Promise<string> {
   const { state } = ckpt;
@@ -180,7 +191,7 @@ export async function writeFinetuneCheckpoint(store: ArtifactStore, runId: strin
   const manifest = await writer.commit(FINETUNE_CHECKPOINT_KIND, meta);
   await writePointer(store, finetuneLatestKey(runId), state.step, prefix, manifest.committedAt);
   await pruneStepSets(store, finetuneCheckpointsPrefix(runId), { keepLast: Math.max(1, opts.keepLast), protect: [prefix] });
-  await pruneStepSets(store, selectedModelsPrefix(runId), { keepLast: 0, protect: state.best ? [state.best.key] : [] });
+  await pruneStepSets(store, selectedModelsPrefix(runId), { keepLast: 0, protect: selectedKeys(state) });
   return prefix;
 }
 
@@ -213,7 +224,7 @@ export async function resumeFinetune(store: ArtifactStore, runId: string): Promi
   if (!newest) return null;
   const ckpt = await readFinetuneCheckpoint(store, newest.prefix);
   const { best } = ckpt.state;
-  await pruneStepSets(store, selectedModelsPrefix(runId), { keepLast: 0, protect: best ? [best.key] : [], dropAbove: ckpt.state.step });
+  await pruneStepSets(store, selectedModelsPrefix(runId), { keepLast: 0, protect: selectedKeys(ckpt.state), dropAbove: ckpt.state.step });
   if (best) {
     const manifest = await readSet(store, best.key);
     if (!manifest) throw new IntegrityError(`checkpoint ${newest.prefix} names the selected model ${best.key}, which is not committed`);
@@ -238,13 +249,15 @@ export async function writeSelectedModel(
   runId: string,
   weights: Map<string, NamedArray>,
   meta: Omit<ModelSetMeta, 'runId' | 'head'>,
+  opts: { pointer?: boolean } = {},
 ): Promise<string> {
   const prefix = selectedModelPrefix(runId, meta.step);
   const writer = new SetWriter(store, prefix);
   await putTensors(writer, 'model', weights);
   const full: ModelSetMeta = { runId, head: meta.input.model.head, ...meta };
   const manifest = await writer.commit(FINETUNE_MODEL_KIND, full);
-  await writePointer(store, bestPointerKey(runId), meta.step, prefix, manifest.committedAt);
+  // Per-domain selection writes models that are some domain's best without being the run's.
+  if (opts.pointer ?? true) await writePointer(store, bestPointerKey(runId), meta.step, prefix, manifest.committedAt);
   return prefix;
 }
 

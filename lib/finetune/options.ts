@@ -156,18 +156,24 @@ export const finetuneDataSchema = z
       .default(null)
       .describe('leave-one-domain-out: faces of this domain are never trained on nor used for source validation (MCIO: the target domain)'),
     targetSplit: z.string().min(1).default('test').describe("the target domain's faces scored by the target-* selections"),
+    selectionDomains: z
+      .array(z.string().min(1))
+      .min(1)
+      .nullable()
+      .default(null)
+      .describe(
+        "selection 'target-val-loss-per-domain' (DiFF): the domains that each get their own selected model, picked on their data.targetSplit faces; null: every domain among those faces that no training face has",
+      ),
     prefetchBatches: z.number().int().nonnegative().default(1).describe('batches read and decoded ahead of the training step'),
   })
   .strict();
 
 export const FINETUNE_TASKS = ['dfd', 'fas', 'diff'] as const;
-export const FINETUNE_SELECTIONS = ['source-val-loss', 'source-hter', 'last', 'target-hter', 'target-val-loss'] as const;
+export const FINETUNE_SELECTIONS = ['source-val-loss', 'source-hter', 'last', 'target-hter', 'target-val-loss', 'target-val-loss-per-domain'] as const;
 export type FinetuneSelection = (typeof FINETUNE_SELECTIONS)[number];
 
-/** Whether a selection rule picks the model on target-domain data (reports must say so). */
-export function selectsOnTarget(selection: FinetuneSelection): boolean {
-  return selection.startsWith('target-');
-}
+export { selectionLabel, selectsOnTarget } from './selection.js';
+import { selectsOnTarget } from './selection.js';
 export type FinetuneTask = (typeof FINETUNE_TASKS)[number];
 
 const finetuneConfigObject = z
@@ -222,7 +228,7 @@ const finetuneConfigObject = z
       .enum(FINETUNE_SELECTIONS)
       .default('source-val-loss')
       .describe(
-        'the model kept as best: lowest validation loss (source-val-loss, the default) or HTER (source-hter; ties go to the later epoch) on source validation faces, the last weights, or — TARGET-DOMAIN SELECTION, optimistic for cross-domain claims and labelled so in reports — lowest HTER / loss on data.targetDomain\'s data.targetSplit faces, as the reference does for FAS and DiFF',
+        'the model kept as best: lowest validation loss (source-val-loss, the default) or HTER (source-hter; ties go to the later epoch) on source validation faces, the last weights, or — TARGET-DOMAIN SELECTION, optimistic for cross-domain claims and labelled so in reports — lowest HTER / loss on data.targetDomain\'s data.targetSplit faces, as the reference does for FAS; target-val-loss-per-domain: one model per domain of data.selectionDomains, each the lowest loss on that domain\'s data.targetSplit faces (the reference\'s DiFF protocol: per subset on its val faces), plus the lowest loss over all of them as the run\'s model',
       ),
     tensor: tensorOptionsSchema.prefault({}),
   })
@@ -265,7 +271,7 @@ export const finetuneConfigSchema = finetuneConfigObject
     if ((o.selection === 'source-val-loss' || o.selection === 'source-hter') && o.data.valSplit === null) {
       ctx.addIssue({ code: 'custom', path: ['selection'], message: `selection '${o.selection}' needs a validation split (data.valSplit); use selection 'last' without one` });
     }
-    if (selectsOnTarget(o.selection) && o.data.targetDomain === null) {
+    if (selectsOnTarget(o.selection) && o.selection !== 'target-val-loss-per-domain' && o.data.targetDomain === null) {
       ctx.addIssue({ code: 'custom', path: ['selection'], message: `selection '${o.selection}' picks the model on target-domain faces and needs data.targetDomain` });
     }
     if (o.data.sampling === 'per-domain' && o.data.perDomain.real + o.data.perDomain.fake === 0) {

@@ -41,6 +41,7 @@ import {
   toTensors,
   writeFinetuneCheckpoint,
   writeSelectedModel,
+  selectedModelPrefix,
 } from './checkpoint.js';
 import { type FaceRef, PreparedFaceReader, refsDigest } from './data.js';
 import { buildInitialModel } from './init.js';
@@ -80,6 +81,8 @@ export interface FinetuneResult {
   bestKey: string | null;
   bestValLoss: number | null;
   bestEpoch: number | null;
+  /** Per-domain selection: each domain's selected model (its set, epoch and that domain's val loss); else null. */
+  bestByDomain: Record<string, SelectedModelRef> | null;
   /** The newest committed checkpoint. */
   lastKey: string | null;
   history: FinetuneEpochRecord[];
@@ -123,7 +126,8 @@ export async function runFinetuning(opts: RunFinetuningOptions): Promise<Finetun
 
   const { trainSplit, valSplit, targetDomain, targetSplit } = config.data;
   const onTarget = selectsOnTarget(config.selection);
-  if (onTarget) {
+  const perDomain = config.selection === 'target-val-loss-per-domain';
+  if (onTarget && !perDomain) {
     log(`[finetune] ${runId}: WARNING selection '${config.selection}' picks the model on target-domain faces (${targetDomain}, split ${targetSplit}); results are optimistic for cross-domain claims`);
   }
   const wantedSplits = [trainSplit, ...(valSplit && !onTarget ? [valSplit] : []), ...(onTarget ? [targetSplit] : [])];
@@ -136,7 +140,10 @@ export async function runFinetuning(opts: RunFinetuningOptions): Promise<Finetun
   let adamw: AdamW | null = null;
   const accum = new GradientAccumulator();
   try {
-    const { trainRefs, valRefs } = selectRefs(reader, config);
+    const { trainRefs, valRefs, selectionDomains } = selectRefs(reader, config);
+    if (perDomain) {
+      log(`[finetune] ${runId}: WARNING selection '${config.selection}' picks one model per domain on target-domain faces (${selectionDomains.join(', ')}, split ${targetSplit}); results are optimistic for cross-domain claims`);
+    }
     assertTrainable(trainRefs, valRefs, config);
     const domainSampler =
       config.data.sampling === 'per-domain' ? new PerDomainSampler(trainRefs, config.data.perDomain, subSeed(config.seed, 'per-domain')) : null;
@@ -190,6 +197,7 @@ export async function runFinetuning(opts: RunFinetuningOptions): Promise<Finetun
     let history: FinetuneEpochRecord[] = [];
     let epochLoss = { sum: 0, count: 0 };
     let best: SelectedModelRef | null = null;
+    let bestByDomain: Record<string, SelectedModelRef> = {};
     let trainMs = 0;
     let epochEndPending = false;
     let lastKey: string | null = null;
@@ -197,6 +205,7 @@ export async function runFinetuning(opts: RunFinetuningOptions): Promise<Finetun
     if (resume) {
       adamw.loadState(resume.optimizer);
       ({ step, history, epochLoss, best, trainMs, epochEndPending } = resume.state);
+      bestByDomain = resume.state.bestByDomain ?? {};
       lastKey = resume.prefix;
       checkpointStep = step;
       log(`[finetune] ${runId}: resuming at step ${step} of ${plan.totalSteps} from ${resume.prefix}`);
@@ -293,6 +302,7 @@ export async function runFinetuning(opts: RunFinetuningOptions): Promise<Finetun
       const vb = config.valBatchSize ?? B;
       const finishAnyway = step >= plan.totalSteps;
       let sum = 0;
+      const byDomain = new Map<string, { sum: number; count: number }>();
       const rows: ScoreRow[] = [];
       let next: Promise<RgbImage[]> | null = valRefs.length ? reader.read(valRefs.slice(0, vb)) : null;
       for (let start = 0; start < valRefs.length; start += vb) {
@@ -304,16 +314,26 @@ export async function runFinetuning(opts: RunFinetuningOptions): Promise<Finetun
         const pixels = new Float32Array(refs.length * sizePx * sizePx * 3);
         images.forEach((img, i) => pixels.set(evalX(img), i * sizePx * sizePx * 3));
         const labels = refs.map((r) => (r.label === 'fake' ? 1 : 0));
-        const [value, pFake] = tf.tidy(() => {
+        const [value, pFake, faceLosses] = tf.tidy(() => {
           const logits = model!.forwardLogits(tf.tensor4d(pixels, [refs.length, sizePx, sizePx, 3]), false);
           const probs = tf.softmax(logits).slice([0, 1], [refs.length, 1]);
-          return [crossEntropy(logits, labels).dataSync()[0], probs.dataSync() as Float32Array] as const;
+          // Per-face cross-entropy only where per-domain means are needed.
+          const faces = perDomain ? (tf.neg(tf.sum(tf.mul(tf.logSoftmax(logits), tf.oneHot(tf.tensor1d(labels, 'int32'), 2)), -1)).dataSync() as Float32Array) : new Float32Array(0);
+          return [crossEntropy(logits, labels).dataSync()[0], probs.dataSync() as Float32Array, faces] as const;
         });
         sum += value * refs.length;
+        const perFace = faceLosses;
+        if (perDomain) {
+          refs.forEach((r, i) => {
+            const d = byDomain.get(r.domain!) ?? { sum: 0, count: 0 };
+            byDomain.set(r.domain!, { sum: d.sum + perFace[i], count: d.count + 1 });
+          });
+        }
         refs.forEach((r, i) => rows.push({ id: r.faceId, group: r.group || r.videoId, label: r.label, score: Math.min(1, Math.max(0, pFake[i])) }));
         await yieldToEventLoop();
       }
-      return { loss: sum / valRefs.length, ...validationRates(rows) };
+      const lossByDomain = perDomain ? Object.fromEntries([...byDomain].sort(([a], [b]) => (a < b ? -1 : 1)).map(([d, v]) => [d, v.sum / v.count])) : undefined;
+      return { loss: sum / valRefs.length, ...validationRates(rows), ...(lossByDomain ? { lossByDomain } : {}) };
     };
 
     /**
@@ -330,14 +350,27 @@ export async function runFinetuning(opts: RunFinetuningOptions): Promise<Finetun
       }
       const record: FinetuneEpochRecord = { epoch, step, trainLoss: epochLoss.count ? epochLoss.sum / epochLoss.count : Number.NaN, valLoss };
       if (val && val.hter !== null) Object.assign(record, { valHter: val.hter, valAuc: val.auc, valLiveTprAtAttackFpr1pct: val.liveTpr });
+      if (val?.lossByDomain) record.valLossByDomain = val.lossByDomain;
       history = [...history, record];
       epochLoss = { sum: 0, count: 0 };
       let bestKey: string | undefined;
       const lastEpoch = step >= plan.totalSteps;
       const better = isBetter(config.selection, record, best);
       const hterText = record.valHter !== undefined ? ` HTER ${(record.valHter * 100).toFixed(2)}%` : '';
+      const domains = perDomain ? improvedDomains(record, bestByDomain) : [];
+      if (better || (config.selection === 'last' && lastEpoch) || domains.length) {
+        const prefix = await writeSelectedModel(
+          store,
+          runId,
+          classifierWeights(model!),
+          { step, epoch, valLoss, selection: config.selection, input, ...(perDomain ? { domains } : {}) },
+          { pointer: better || config.selection === 'last' },
+        );
+        for (const d of domains) bestByDomain = { ...bestByDomain, [d]: { key: prefix, step, epoch, valLoss: record.valLossByDomain![d] } };
+        if (domains.length) log(`[finetune] ${runId}: epoch ${epoch} selected ${prefix} for ${domains.map((d) => `${d} (val loss ${record.valLossByDomain![d].toFixed(4)})`).join(', ')}`);
+      }
       if (better || (config.selection === 'last' && lastEpoch)) {
-        bestKey = await writeSelectedModel(store, runId, classifierWeights(model!), { step, epoch, valLoss, selection: config.selection, input });
+        bestKey = selectedModelPrefix(runId, step);
         best = { key: bestKey, step, epoch, valLoss, ...(record.valHter !== undefined ? { valHter: record.valHter } : {}) };
         log(`[finetune] ${runId}: epoch ${epoch} val loss ${valLoss?.toFixed(4) ?? '-'}${hterText}; selected ${bestKey}`);
       } else {
@@ -359,6 +392,7 @@ export async function runFinetuning(opts: RunFinetuningOptions): Promise<Finetun
         epochLoss,
         epochEndPending,
         best,
+        ...(perDomain ? { bestByDomain } : {}),
         init: initInfo,
         backend: backend.backend,
         trainMs,
@@ -424,6 +458,7 @@ export async function runFinetuning(opts: RunFinetuningOptions): Promise<Finetun
       bestKey: best?.key ?? null,
       bestValLoss: best?.valLoss ?? null,
       bestEpoch: best?.epoch ?? null,
+      bestByDomain: perDomain ? bestByDomain : null,
       lastKey,
       history,
       resumedFromStep,
@@ -446,6 +481,8 @@ interface ValidationResult {
   hter: number | null;
   auc: number | null;
   liveTpr: number | null;
+  /** Per-domain selection: mean cross-entropy per domain. */
+  lossByDomain?: Record<string, number>;
 }
 
 function validationRates(rows: readonly ScoreRow[]): Omit<ValidationResult, 'loss'> {
@@ -463,6 +500,7 @@ export function isBetter(selection: FinetuneSelection, record: FinetuneEpochReco
   switch (selection) {
     case 'source-val-loss':
     case 'target-val-loss':
+    case 'target-val-loss-per-domain':
       return record.valLoss !== null && (best === null || best.valLoss === null || record.valLoss < best.valLoss);
     case 'source-hter':
     case 'target-hter':
@@ -472,9 +510,33 @@ export function isBetter(selection: FinetuneSelection, record: FinetuneEpochReco
   }
 }
 
+/**
+ * The domains whose models improved this epoch under per-domain selection: strictly lower loss than that domain's
+ * selected model (the reference's DiFF loop: `val_stats['loss'] < min_val_loss[subset]`), in the record's order.
+ */
+export function improvedDomains(record: Pick<FinetuneEpochRecord, 'valLossByDomain'>, bestByDomain: Readonly<Record<string, Pick<SelectedModelRef, 'valLoss'>>>): string[] {
+  return Object.entries(record.valLossByDomain ?? {})
+    .filter(([d, loss]) => Number.isFinite(loss) && (bestByDomain[d]?.valLoss == null || loss < bestByDomain[d].valLoss!))
+    .map(([d]) => d);
+}
+
 /** Train and validation faces: the target domain (if any) is left out of both; target selections validate on it. */
-function selectRefs(reader: PreparedFaceReader, config: FinetuneConfig): { trainRefs: FaceRef[]; valRefs: FaceRef[] } {
+function selectRefs(reader: PreparedFaceReader, config: FinetuneConfig): { trainRefs: FaceRef[]; valRefs: FaceRef[]; selectionDomains: string[] } {
   const { trainSplit, valSplit, targetDomain, targetSplit } = config.data;
+  if (config.selection === 'target-val-loss-per-domain') {
+    const trainRefs = reader.refs(trainSplit);
+    const trained = new Set(trainRefs.map((r) => r.domain).filter((d) => d !== undefined));
+    const candidates = reader.refs(targetSplit).filter((r) => r.domain !== undefined && !trained.has(r.domain));
+    const found = [...new Set(candidates.map((r) => r.domain!))].sort();
+    const wanted = config.data.selectionDomains ?? found;
+    const missing = wanted.filter((d) => !found.includes(d));
+    if (missing.length) {
+      throw new InvalidConfig(
+        `selection '${config.selection}': no faces of domain${missing.length > 1 ? 's' : ''} ${missing.join(', ')} in split '${targetSplit}' outside training (found: ${found.join(', ') || 'none'})`,
+      );
+    }
+    return { trainRefs, valRefs: candidates.filter((r) => wanted.includes(r.domain!)), selectionDomains: [...wanted] };
+  }
   const notTarget = (r: FaceRef) => targetDomain === null || r.domain !== targetDomain;
   const trainAll = reader.refs(trainSplit);
   if (targetDomain !== null) {
@@ -489,7 +551,7 @@ function selectRefs(reader: PreparedFaceReader, config: FinetuneConfig): { train
     : valSplit
       ? reader.refs(valSplit).filter(notTarget)
       : [];
-  return { trainRefs, valRefs };
+  return { trainRefs, valRefs, selectionDomains: [] };
 }
 
 /** Per-domain sampling: fixed-size batches, `iterationsPerEpoch` optimizer steps between validations. */
@@ -520,7 +582,7 @@ function assertTrainable(trainRefs: readonly FaceRef[], valRefs: readonly FaceRe
   if ((config.selection === 'source-val-loss' || config.selection === 'source-hter') && valRefs.length === 0) {
     throw new InvalidConfig(`selection '${config.selection}' needs validation faces, but split '${valSplit}' of ${prepared.join(', ')} has none; set data.valSplit or selection 'last'`);
   }
-  if (selectsOnTarget(config.selection) && valRefs.length === 0) {
+  if (selectsOnTarget(config.selection) && config.selection !== 'target-val-loss-per-domain' && valRefs.length === 0) {
     throw new InvalidConfig(`selection '${config.selection}' needs faces of target domain '${config.data.targetDomain}' in split '${config.data.targetSplit}' of ${prepared.join(', ')}; there are none`);
   }
 }

@@ -46,6 +46,41 @@ describe('training curves in the CLI', () => {
     expect(row('coin')).toContain('60.00% [30.0, 85.0] (not better than chance)');
     expect(text).toContain('pretrain curve');
     expect(text).toContain('0 (5) | 0.6000 | 0.6500');
+    expect(text).toContain('model selection: source-val-loss');
+    expect(text).not.toContain('TARGET-DOMAIN');
+  });
+});
+
+describe('target-domain selection in the CLI summaries', () => {
+  const finetune = { runId: 'ft', task: 'diff', bestKey: 'runs/ft/finetune/best/000000004', bestValLoss: 0.2, bestEpoch: 1, lastKey: null, step: 6, totalSteps: 6, resumedFromStep: null, backend: 'wasm', history: [] };
+
+  it('Finetune says TARGET-DOMAIN SELECTION for a target rule and lists each subset’s own model', () => {
+    const text = formatResult('Finetune', {
+      ...finetune,
+      selection: 'target-val-loss-per-domain',
+      bestByDomain: { T2I: { key: 'runs/ft/finetune/best/000000002', epoch: 0, valLoss: 0.3 }, FE: { key: 'runs/ft/finetune/best/000000004', epoch: 1, valLoss: 0.1 } },
+    });
+    expect(text).toMatch(/selected \(target-val-loss-per-domain — TARGET-DOMAIN SELECTION \(picked on target-domain data; optimistic for cross-domain claims\)\)/);
+    expect(text).toContain('selected for T2I: runs/ft/finetune/best/000000002 (epoch 0, T2I val loss 0.3000)');
+    expect(text).toContain('selected for FE: runs/ft/finetune/best/000000004 (epoch 1, FE val loss 0.1000)');
+    expect(formatResult('Finetune', { ...finetune, selection: 'source-val-loss' })).not.toContain('TARGET-DOMAIN');
+  });
+
+  it('Evaluate marks each test set scored with a target-selected model; FsfmPipeline names its finetune selection', () => {
+    const t = { scoresKey: 's', metricsKey: 'm', faces: 4, frameAuc: 0.8, videoAuc: 0.8, eer: 0.2, hter: null };
+    const text = formatResult('Evaluate', {
+      runId: 'ev', reportMarkdownKey: 'r.md', reportHtmlKey: 'r.html', failed: [],
+      testSets: [{ ...t, name: 'DiFF-T2I', domain: 'T2I', model: 'runs/ft/finetune/best/000000002', selection: 'target-val-loss-per-domain' }, { ...t, name: 'cdf', model: 'm', selection: 'source-val-loss' }],
+    });
+    const line = (name: string) => text.split('\n').find((l) => l.startsWith(`  ${name}:`))!;
+    expect(line('DiFF-T2I')).toContain('[model runs/ft/finetune/best/000000002: target-val-loss-per-domain — TARGET-DOMAIN SELECTION');
+    expect(line('cdf')).not.toContain('TARGET');
+    const pipeline = formatResult('FsfmPipeline', {
+      runId: 'r',
+      stages: { prepare: [], pretrain: { status: 'ran' }, finetune: { status: 'ran', result: { ...finetune, selection: 'target-hter' } }, evaluate: { status: 'ran' } },
+      metrics: [], reportMarkdownKey: null, reportHtmlKey: null,
+    });
+    expect(pipeline).toContain('model selection: target-hter — TARGET-DOMAIN SELECTION');
   });
 });
 
