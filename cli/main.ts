@@ -9,21 +9,19 @@
  */
 import crypto from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { inputJsonSchema, isWorkflowName, parseWorkflowInput, WORKFLOW_NAMES } from '../lib/config';
-import { FsfmError } from '../lib/errors';
 import { TASK_QUEUE_CPU } from '../workflows/task-queues';
 import { CliError } from './errors';
-import { formatResult } from './format';
 import { readInput } from './input';
-import { watchProgress } from './progress';
 
-// Heavy modules (the Temporal client and its gRPC stack, the AWS SDK behind `services`) load only in the commands
-// that use them: `fsfm schema` needs none, and nothing here loads TF.js (test/unit/cli/startup.test.ts).
-// require, not import(): the bin runs under tsx's CommonJS hook, which import() would bypass.
+// Modules load only in the commands that use them (test/unit/cli/startup.test.ts): the input schemas (zod) in
+// run/schema/help, the Temporal client and its gRPC stack in run/cancel/schedule (and status without an HTTP API),
+// the AWS SDK behind `services`; nothing here loads TF.js. require, not import(): the bin runs either the bundle
+// (dist/cli, where esbuild keeps a require lazy) or the sources under tsx's CommonJS hook, which import() would bypass.
+const config = () => require('../lib/config') as typeof import('../lib/config');
 const temporalClient = () => require('@temporalio/client') as typeof import('@temporalio/client');
 const clientHelpers = () => require('./client') as typeof import('./client');
 
-const USAGE = `usage:
+const usage = () => `usage:
   fsfm run <Workflow> --input FILE|- [--id ID] [--wait] [--json]
   fsfm sweep --input FILE|- [--id ID] [--wait] [--json]      an FsfmSweep (grid of pipelines; fsfm schema FsfmSweep)
   fsfm status <ID> [--json]
@@ -32,7 +30,7 @@ const USAGE = `usage:
   fsfm services up|down|status|env [temporal|seaweedfs]
   fsfm schedule create <id> <Workflow> --input FILE (--cron EXPR | --every 24h) [--overlap skip|buffer-one] [--catchup 1h] [--paused]
   fsfm schedule list | describe <id> | pause <id> | unpause <id> | trigger <id> | backfill <id> --from ISO --to ISO | delete <id>
-workflows: ${WORKFLOW_NAMES.join(', ')}`;
+workflows: ${config().WORKFLOW_NAMES.join(', ')}`;
 
 /** Error names of plain JavaScript/Node errors: a failure of this type is a raw cause (ENOENT …), not our message. */
 const GENERIC_ERRORS = new Set(['Error', 'TypeError', 'RangeError', 'SyntaxError', 'SystemError', 'AbortError', '']);
@@ -55,6 +53,12 @@ export function failureMessage(err: unknown): string {
   return oneLine((domain ?? e)?.message ?? String(err));
 }
 
+function workflowName(name: string | undefined): import('../lib/config').WorkflowName {
+  const { isWorkflowName, WORKFLOW_NAMES } = config();
+  if (!name || !isWorkflowName(name)) throw new CliError(`unknown workflow ${JSON.stringify(name ?? '')}; one of: ${WORKFLOW_NAMES.join(', ')}`, 2);
+  return name;
+}
+
 function oneLine(text: string): string {
   return text.trim().replace(/\s*\n\s*/g, '; ');
 }
@@ -65,8 +69,9 @@ async function run(args: string[]): Promise<number> {
     allowPositionals: true,
     options: { input: { type: 'string', short: 'i' }, id: { type: 'string' }, wait: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
   });
-  const name = positionals[0];
-  if (!name || !isWorkflowName(name)) throw new CliError(`unknown workflow ${JSON.stringify(name ?? '')}; one of: ${WORKFLOW_NAMES.join(', ')}`, 2);
+  const { FsfmError } = require('../lib/errors') as typeof import('../lib/errors');
+  const { parseWorkflowInput } = config();
+  const name = workflowName(positionals[0]);
   if (!values.input) throw new CliError('--input FILE is required (a JSON object; - reads stdin)', 2);
   const raw = readInput(values.input);
   try {
@@ -93,9 +98,11 @@ async function run(args: string[]): Promise<number> {
       return 0;
     }
     if (!values.json) console.error(`started ${name} ${id}\n  ${link}`);
+    const { watchProgress } = require('./progress') as typeof import('./progress');
     const stopWatching = values.json ? () => undefined : watchProgress(client, id);
     try {
       const result = await handle.result().finally(stopWatching);
+      const { formatResult } = require('./format') as typeof import('./format');
       console.log(values.json ? JSON.stringify({ workflowId: id, status: 'COMPLETED', result, ui: link }) : formatResult(name, result));
       return 0;
     } catch (err) {
@@ -117,35 +124,10 @@ async function status(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
   const id = positionals[0];
   if (!id) throw new CliError('status needs a workflow id', 2);
-  const [{ WorkflowNotFoundError }, { connectClient, uiUrl }] = [temporalClient(), clientHelpers()];
-  const { client, close, address, namespace } = await connectClient();
-  try {
-    const handle = client.workflow.getHandle(id);
-    const d = await handle.describe().catch((err) => {
-      if (err instanceof WorkflowNotFoundError) throw new CliError(`no workflow ${id} in namespace ${namespace}`, 2);
-      throw err;
-    });
-    const pending = (d.raw.pendingActivities ?? []).map((a) => ({
-      activity: a.activityType?.name,
-      attempt: a.attempt,
-      state: a.state,
-      lastFailure: a.lastFailure?.message ?? undefined,
-      heartbeat: a.heartbeatDetails?.payloads?.length ? client.options.loadedDataConverter.payloadConverter.fromPayload(a.heartbeatDetails.payloads[0]) : undefined,
-    }));
-    let progress: unknown;
-    if (d.status.name === 'RUNNING') progress = await handle.query('progress').catch(() => undefined);
-    const out = { workflowId: id, type: d.type, status: d.status.name, startTime: d.startTime, closeTime: d.closeTime, progress, pendingActivities: pending, ui: uiUrl(address, namespace, id) };
-    if (values.json) console.log(JSON.stringify(out));
-    else {
-      console.log(`${d.type} ${id}: ${d.status.name}  (started ${d.startTime.toISOString()}${d.closeTime ? `, closed ${d.closeTime.toISOString()}` : ''})`);
-      if (progress) console.log(`  progress: ${JSON.stringify(progress)}`);
-      for (const p of pending) console.log(`  activity ${p.activity} attempt ${p.attempt}: ${JSON.stringify(p.heartbeat ?? {})}${p.lastFailure ? `  last failure: ${p.lastFailure}` : ''}`);
-      console.log(`  ${out.ui}`);
-    }
-    return d.status.name === 'COMPLETED' || d.status.name === 'RUNNING' ? 0 : 1;
-  } finally {
-    await close();
-  }
+  const { formatStatus, readStatus } = require('./status') as typeof import('./status');
+  const s = await readStatus(id);
+  console.log(values.json ? JSON.stringify(s) : formatStatus(s));
+  return s.status === 'COMPLETED' || s.status === 'RUNNING' ? 0 : 1;
 }
 
 async function cancel(args: string[]): Promise<number> {
@@ -176,12 +158,9 @@ export async function cli(argv: string[]): Promise<number> {
       return status(rest);
     case 'cancel':
       return cancel(rest);
-    case 'schema': {
-      const name = rest[0];
-      if (!name || !isWorkflowName(name)) throw new CliError(`unknown workflow ${JSON.stringify(name ?? '')}; one of: ${WORKFLOW_NAMES.join(', ')}`, 2);
-      console.log(JSON.stringify(inputJsonSchema(name), null, 2));
+    case 'schema':
+      console.log(JSON.stringify(config().inputJsonSchema(workflowName(rest[0])), null, 2));
       return 0;
-    }
     case 'services':
       return (require('../infra/cli') as typeof import('../infra/cli')).servicesCommand(rest);
     case 'schedule':
@@ -190,10 +169,10 @@ export async function cli(argv: string[]): Promise<number> {
     case '-h':
     case '--help':
     case 'help':
-      console.log(USAGE);
+      console.log(usage());
       return cmd ? 0 : 2;
     default:
-      throw new CliError(`unknown command ${cmd}\n${USAGE}`, 2);
+      throw new CliError(`unknown command ${cmd}\n${usage()}`, 2);
   }
 }
 

@@ -59,6 +59,11 @@ if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
+# --- the fsfm CLI bundle (dist/cli): the bin's quick start; rebuilt when a source changed, else the bin runs the
+# sources through tsx (cli/launch.cjs)
+node -e 'process.exit(require("./cli/launch.cjs").checkBuild().bundle ? 0 : 1)' ||
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true npx --no-install tsx infra/build-cli.ts
+
 # --- the DLIB addon (skips itself when up to date)
 bash native/build.sh
 

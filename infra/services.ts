@@ -19,6 +19,8 @@ export interface TemporalInfo {
   address: string;
   namespace: string;
   uiUrl: string;
+  /** The server's HTTP API (`fsfm status` reads it without loading the gRPC client). Absent in older records. */
+  httpUrl?: string;
   dbFile: string;
 }
 
@@ -94,7 +96,7 @@ export async function startTemporal(opts: StartOptions = {}): Promise<Started<Te
   const logFile = path.join(dir, 'temporal', 'server.log');
   log(`starting temporal dev server on 127.0.0.1:${port} (UI ${uiPort}), db ${dbFile}`);
   const pid = spawnDetached(bin, args, { cwd: dir, logFile });
-  const info: TemporalInfo = { address: `127.0.0.1:${port}`, namespace: 'default', uiUrl: `http://127.0.0.1:${uiPort}`, dbFile };
+  const info: TemporalInfo = { address: `127.0.0.1:${port}`, namespace: 'default', uiUrl: `http://127.0.0.1:${uiPort}`, httpUrl: `http://127.0.0.1:${freeC}`, dbFile };
   const record: ServiceRecord = { name: 'temporal', pid, startedAt: new Date().toISOString(), binary: bin, args, logFile, info: { ...info } };
   writeRecord(recFile, record);
   await waitFor('temporal dev server', () => temporalHealthy(info.address), { timeoutMs: 90_000, pid, logFile });
@@ -259,6 +261,7 @@ export function serviceEnv(temporal: TemporalInfo | undefined, s3: S3Info | unde
     env.TEMPORAL_ADDRESS = temporal.address;
     env.TEMPORAL_NAMESPACE = temporal.namespace;
     env.FSFM_UI_URL = temporal.uiUrl;
+    if (temporal.httpUrl) env.FSFM_TEMPORAL_HTTP_URL = temporal.httpUrl;
   }
   if (s3) {
     env.FSFM_S3_ENDPOINT = s3.endpoint;

@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { FsfmPipelineResult, PrepareDatasetResult } from '../../lib/config';
 import { FileStore } from '../../lib/store';
+import { ensureCliBuilt } from '../../infra/build-cli';
 import { repoRoot } from '../../infra/paths';
 import { generateSampleDataset } from '../../samples';
 import { startTestWorkers, type TestWorkers } from '../helpers/workers';
@@ -29,9 +30,12 @@ interface Ran {
   stderr: string;
 }
 
-/** Runs a command the way a CI step does: no TTY (stdin closed, pipes for output), CI=true. */
+/**
+ * Runs a command the way a CI step does: no TTY (stdin closed, pipes for output), CI=true. FSFM_CLI_BUILD=required:
+ * every `fsfm` here must run the bundle infra/bootstrap.sh builds (dist/cli), up to date with the sources.
+ */
 function sh(file: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Ran> {
-  const env = { ...process.env, CI: 'true', TEMPORAL_ADDRESS: temporal.address, FSFM_TASK_QUEUE_SUFFIX: workers.suffix, npm_config_yes: 'false', ...opts.env };
+  const env = { ...process.env, CI: 'true', TEMPORAL_ADDRESS: temporal.address, FSFM_TASK_QUEUE_SUFFIX: workers.suffix, npm_config_yes: 'false', FSFM_CLI_BUILD: 'required', ...opts.env };
   return exec(file, args, { cwd: opts.cwd ?? repoRoot, env, maxBuffer: 64 << 20 }).then(
     (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
@@ -52,6 +56,7 @@ function writeJson(name: string, value: unknown): string {
 }
 
 beforeAll(async () => {
+  await ensureCliBuilt(); // what infra/bootstrap.sh does; quick when the build is current
   root = (await generateSampleDataset({ out: path.join(dir, 'ffpp'), identities: 6, seconds: 1, fps: 8 })).root;
   workers = await startTestWorkers(temporal.address, new FileStore(path.join(dir, 'store')));
   // A global install into a private prefix: `npm link` symlinks this checkout into <prefix>/lib/node_modules and its

@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { PrepareDatasetResult, PretrainResult } from '../../lib/config';
 import { S3Store } from '../../lib/store';
 import { listCheckpoints } from '../../lib/train';
+import { readStatusOverGrpc } from '../../cli/client';
+import { readStatusOverHttp, type WorkflowStatus } from '../../cli/status';
 import { repoRoot } from '../../infra/paths';
 import { generateSampleDataset } from '../../samples';
 import { TASK_QUEUE_CPU } from '../../workflows/common';
@@ -77,15 +79,31 @@ describe('Pretrain', () => {
     // from the activity's reports.
     type Live = { step: number; totalSteps: number; loss: number | null; etaS: number | null };
     let live: Live | null = null;
+    let overHttp: Omit<WorkflowStatus, 'ui'> | undefined;
+    let overGrpc: Omit<WorkflowStatus, 'ui'> | undefined;
     const deadline = Date.now() + 240_000;
     while ((await listCheckpoints(store, runId)).every((c) => c.step < 4)) {
       if (Date.now() > deadline) throw new Error(`no checkpoint at step >= 4 in time; worker output:\n${worker!.output().slice(-3000)}`);
       const q = (await handle.query('progress')) as Live;
       const completed = ((await handle.fetchHistory()).events ?? []).some((e) => e.activityTaskCompletedEventAttributes);
-      if (!completed && q.step >= 2 && q.etaS !== null) live = q;
+      if (!completed && q.step >= 2 && q.etaS !== null) {
+        // `fsfm status` reads the same over the HTTP API as over gRPC (the live step may move between the two).
+        overHttp ??= await readStatusOverHttp(temporal.httpUrl!, { address: temporal.address, namespace: 'default' }, started.workflowId);
+        overGrpc ??= await readStatusOverGrpc(started.workflowId, { TEMPORAL_ADDRESS: temporal.address });
+        live = q;
+      }
       await new Promise((r) => setTimeout(r, 500));
     }
     expect(live, 'a mid-chunk progress query').not.toBeNull();
+    const stable = (s: WorkflowStatus | Omit<WorkflowStatus, 'ui'> | undefined) => ({
+      ...s,
+      progress: Object.keys(s?.progress ?? {}).sort(),
+      pendingActivities: s?.pendingActivities.map((a) => ({ ...a, heartbeat: Object.keys(a.heartbeat ?? {}).sort() })),
+    });
+    expect(overHttp).toMatchObject({ type: 'Pretrain', status: 'RUNNING', pendingActivities: [{ activity: 'pretrainChunk', attempt: 1, state: 'STARTED' }] });
+    expect(stable(overHttp)).toEqual(stable(overGrpc));
+    expect(overHttp!.progress).toMatchObject({ stage: 'pretrain' });
+    expect((overHttp!.pendingActivities[0].heartbeat as { step?: unknown }).step).toEqual(expect.any(Number));
     expect(live!.totalSteps).toBeGreaterThan(live!.step);
     expect(Number.isFinite(live!.loss)).toBe(true);
     expect(live!.etaS).toBeGreaterThan(0);
