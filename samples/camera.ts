@@ -8,6 +8,7 @@
  * x0 + (u + 0.5) * scale.
  */
 import type { Point, RgbImage } from '../lib/faces/index.js';
+import { type AxisTaps, resampleSeparable } from '../lib/faces/separable-resample.js';
 import type { Rng } from '../lib/masking/rng.js';
 import type { Identity } from './photos.js';
 
@@ -75,57 +76,7 @@ export function viewPoint(view: View, [x, y]: Point): Point {
  * float arithmetic: identical on every machine, unlike a SIMD image library.
  */
 export function renderView(photo: RgbImage, view: View, widthPx: number, heightPx: number = widthPx): RgbImage {
-  const cols = kernelTaps(view.x0, view.scale, widthPx, photo.widthPx);
-  const rows = kernelTaps(view.y0, view.scale, heightPx, photo.heightPx);
-  const firstRow = rows.first[0];
-  const lastRow = rows.first[heightPx - 1] + rows.count[heightPx - 1] - 1;
-  // Horizontal pass over only the photo rows the vertical pass will read.
-  const mid = new Float32Array((lastRow - firstRow + 1) * widthPx * 3);
-  const src = photo.rgb;
-  for (let r = firstRow; r <= lastRow; r++) {
-    const rowBase = r * photo.widthPx * 3;
-    const outBase = (r - firstRow) * widthPx * 3;
-    for (let u = 0; u < widthPx; u++) {
-      let a = 0;
-      let b = 0;
-      let c = 0;
-      const w0 = cols.offset[u];
-      let p = rowBase + cols.first[u] * 3;
-      for (let k = 0; k < cols.count[u]; k++, p += 3) {
-        const w = cols.weight[w0 + k];
-        a += w * src[p];
-        b += w * src[p + 1];
-        c += w * src[p + 2];
-      }
-      mid[outBase + u * 3] = a;
-      mid[outBase + u * 3 + 1] = b;
-      mid[outBase + u * 3 + 2] = c;
-    }
-  }
-  const out = Buffer.allocUnsafe(widthPx * heightPx * 3);
-  const rowStride = widthPx * 3;
-  for (let v = 0; v < heightPx; v++) {
-    const w0 = rows.offset[v];
-    const base = (rows.first[v] - firstRow) * rowStride;
-    const n = rows.count[v];
-    for (let u = 0; u < widthPx; u++) {
-      let a = 0;
-      let b = 0;
-      let c = 0;
-      let p = base + u * 3;
-      for (let k = 0; k < n; k++, p += rowStride) {
-        const w = rows.weight[w0 + k];
-        a += w * mid[p];
-        b += w * mid[p + 1];
-        c += w * mid[p + 2];
-      }
-      const o = (v * widthPx + u) * 3;
-      out[o] = toByte(a);
-      out[o + 1] = toByte(b);
-      out[o + 2] = toByte(c);
-    }
-  }
-  return { rgb: out, widthPx, heightPx };
+  return resampleSeparable(photo, kernelTaps(view.x0, view.scale, widthPx, photo.widthPx), kernelTaps(view.y0, view.scale, heightPx, photo.heightPx));
 }
 
 /**
@@ -147,20 +98,8 @@ export function* renderPath(photo: RgbImage, views: readonly View[], sizePx: num
   }
 }
 
-function toByte(x: number): number {
-  return x <= 0 ? 0 : x >= 255 ? 255 : Math.round(x);
-}
-
-interface Taps {
-  /** First source index per output index; taps are consecutive (clamped at the border). */
-  first: Int32Array;
-  count: Int32Array;
-  offset: Int32Array;
-  weight: Float64Array;
-}
-
 /** Normalised triangle-kernel taps of the 1-D map output u -> source position start + (u + 0.5) * scale. */
-function kernelTaps(start: number, scale: number, outLength: number, inLength: number): Taps {
+function kernelTaps(start: number, scale: number, outLength: number, inLength: number): AxisTaps {
   const support = Math.max(1, scale);
   const first = new Int32Array(outLength);
   const count = new Int32Array(outLength);

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { InvalidConfig } from '../errors';
+import { formatIssues } from '../options';
 import { AnalyzeInput } from './analyze';
 import { EvaluateInput, FinetuneInput } from './finetune';
 import { FsfmPipelineInput } from './pipeline';
@@ -40,10 +41,6 @@ export function isWorkflowName(name: string): name is WorkflowName {
   return Object.prototype.hasOwnProperty.call(WORKFLOW_INPUTS, name);
 }
 
-/** Readable one-line-per-problem message: "videosDir: expected string, received undefined". */
-export function formatIssues(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(input)'}: ${i.message}`).join('; ');
-}
 
 /** Validates a workflow input and applies defaults; throws InvalidConfig naming every problem. */
 export function parseWorkflowInput<N extends WorkflowName>(name: N, raw: unknown): z.infer<(typeof WORKFLOW_INPUTS)[N]> {

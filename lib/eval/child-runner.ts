@@ -4,22 +4,11 @@
  * the scoring between batches and the result then rejects (nothing is committed); a crash is a TransientError.
  */
 import path from 'node:path';
-import { forkTrainingChild, type TrainingChild } from '../train/child-process.js';
+import { type ChildCallbacks, childRunner, type TrainingChild } from '../train/child-process.js';
 import type { EvalChildStart } from './child.js';
 import type { ScoreProgress, TestSetEvaluation } from './score.js';
 
-export interface EvalChildOptions extends EvalChildStart {
-  onProgress?: (p: ScoreProgress) => void;
-  onLog?: (line: string) => void;
-  /** The child's environment; default: this process's. */
-  env?: NodeJS.ProcessEnv;
-}
-
+export type EvalChildOptions = EvalChildStart & ChildCallbacks<ScoreProgress>;
 export type EvalChild = TrainingChild<ScoreProgress, TestSetEvaluation>;
 
-const CHILD_ENTRY = path.join(__dirname, 'child.ts');
-
-export function evaluateTestSetInChild(opts: EvalChildOptions): EvalChild {
-  const { onProgress, onLog, env, ...start } = opts;
-  return forkTrainingChild<EvalChildStart, ScoreProgress, TestSetEvaluation>({ entry: CHILD_ENTRY, what: 'evaluation', start, onProgress, onLog, env });
-}
+export const evaluateTestSetInChild = childRunner<EvalChildStart, ScoreProgress, TestSetEvaluation>(path.join(__dirname, 'child.ts'), 'evaluation');

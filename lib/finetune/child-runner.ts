@@ -5,35 +5,11 @@
  * TransientError (a retry resumes from the newest committed checkpoint).
  */
 import path from 'node:path';
-import { forkTrainingChild, type TrainingChild } from '../train/child-process.js';
+import { type ChildCallbacks, childRunner, type TrainingChild } from '../train/child-process.js';
 import type { FinetuneChildStart } from './child.js';
-import type { FinetuneConfigInput } from './options.js';
 import type { FinetuneProgress, FinetuneResult } from './train.js';
 
-export interface FinetuneChildOptions {
-  config: FinetuneConfigInput;
-  /** The store URI (file://DIR or s3://bucket/prefix); credentials stay in `env`. */
-  storeUri: string;
-  runId: string;
-  /** Folder for the child's local shard cache (default: the OS temp folder). */
-  cacheRoot?: string;
-  onProgress?: (p: FinetuneProgress) => void;
-  onLog?: (line: string) => void;
-  /** The child's environment; default: this process's. */
-  env?: NodeJS.ProcessEnv;
-}
-
+export type FinetuneChildOptions = FinetuneChildStart & ChildCallbacks<FinetuneProgress>;
 export type FinetuneChild = TrainingChild<FinetuneProgress, FinetuneResult>;
 
-const CHILD_ENTRY = path.join(__dirname, 'child.ts');
-
-export function runFinetuningInChild(opts: FinetuneChildOptions): FinetuneChild {
-  return forkTrainingChild<FinetuneChildStart, FinetuneProgress, FinetuneResult>({
-    entry: CHILD_ENTRY,
-    what: 'finetuning',
-    start: { storeUri: opts.storeUri, runId: opts.runId, config: opts.config, cacheRoot: opts.cacheRoot },
-    onProgress: opts.onProgress,
-    onLog: opts.onLog,
-    env: opts.env,
-  });
-}
+export const runFinetuningInChild = childRunner<FinetuneChildStart, FinetuneProgress, FinetuneResult>(path.join(__dirname, 'child.ts'), 'finetuning');

@@ -5,13 +5,12 @@
  */
 import { openStore } from '../store/index.js';
 import { serveChild } from '../train/child-entry.js';
+import type { TrainingChildStart } from '../train/child-process.js';
 import type { FinetuneConfigInput } from './options.js';
 import { type FinetuneProgress, type FinetuneResult, runFinetuning } from './train.js';
 
-export interface FinetuneChildStart {
-  storeUri: string;
-  runId: string;
-  config: FinetuneConfigInput;
+export interface FinetuneChildStart extends TrainingChildStart<FinetuneConfigInput> {
+  /** Folder for the child's local shard cache (default: the OS temp folder). */
   cacheRoot?: string;
 }
 

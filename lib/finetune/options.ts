@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { storeKeySchema } from '../store/keys.js';
-import { InvalidConfig } from '../errors.js';
+import { checkSchedule, maxStepsSchema, mergePreset, parseOptions, seedSchema } from '../options.js';
 import { classifierOptionsSchema, type HeadKind } from '../model/heads-options.js';
 import { resolveArch } from '../model/presets.js';
 import { tensorOptionsSchema } from '../tensor/options.js';
@@ -208,22 +208,10 @@ const finetuneConfigObject = z
       .describe('classifier options of lib/model/heads-options.ts without `head` (the task picks it): preset, arch, dropPathRate (0.1 for dfd), seed, …; the input size follows the preset'),
     data: finetuneDataSchema.prefault({}),
     normalization: finetuneNormalizationSchema.optional().describe("default: 'checkpoint' for init.from 'fsfm' (except task diff), else 'imagenet'"),
-    seed: z
-      .number()
-      .int()
-      .min(0)
-      .max(2 ** 31 - 1)
-      .default(0)
-      .describe('seed of sampling, augmentation and mixup (model.seed seeds the head initialisation)'),
+    seed: seedSchema.describe('seed of sampling, augmentation and mixup (model.seed seeds the head initialisation)'),
     checkpointEverySteps: z.number().int().positive().default(500).describe('optimizer steps between checkpoints'),
     keepLastCheckpoints: z.number().int().positive().default(2),
-    maxSteps: z
-      .number()
-      .int()
-      .positive()
-      .nullable()
-      .default(null)
-      .describe('stop (with a checkpoint) once this many optimizer steps are done; schedules still span all epochs'),
+    maxSteps: maxStepsSchema,
     selection: z
       .enum(FINETUNE_SELECTIONS)
       .default('source-val-loss')
@@ -252,12 +240,7 @@ function defaultNormalization(o: Pick<FinetuneConfigObject, 'init' | 'task'>): z
 
 export const finetuneConfigSchema = finetuneConfigObject
   .superRefine((o, ctx) => {
-    if (o.warmupEpochs >= o.epochs) {
-      ctx.addIssue({ code: 'custom', path: ['warmupEpochs'], message: `warmupEpochs (${o.warmupEpochs}) must be below epochs (${o.epochs})` });
-    }
-    if (o.minLr > finetunePeakLr(o)) {
-      ctx.addIssue({ code: 'custom', path: ['minLr'], message: `minLr (${o.minLr}) is above the peak lr (${finetunePeakLr(o)})` });
-    }
+    checkSchedule(o, finetunePeakLr(o), ctx);
     const mixing = o.regularization.mixupAlpha > 0 || o.regularization.cutmixAlpha > 0;
     if (mixing && o.regularization.mixupProb > 0 && o.data.sampling === 'per-domain') {
       ctx.addIssue({ code: 'custom', path: ['regularization'], message: 'per-domain sampling (the FAS recipe) trains without mixup/cutmix: set regularization.mixupProb 0' });
@@ -304,13 +287,7 @@ export type FinetuneConfigInput = z.input<typeof finetuneConfigSchema>;
 /** Validates a finetuning config; throws InvalidConfig naming every problem. */
 export function parseFinetuneConfig(input: FinetuneConfigInput | FinetuneConfig = {}): FinetuneConfig {
   // A parsed config carries a full model (with head); parse its input form again.
-  const raw = stripHead(input);
-  const r = finetuneConfigSchema.safeParse(raw);
-  if (!r.success) {
-    const issues = r.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(config)'}: ${i.message}`).join('; ');
-    throw new InvalidConfig(`invalid finetuning config: ${issues}`);
-  }
-  return r.data;
+  return parseOptions(finetuneConfigSchema, stripHead(input), 'finetuning config');
 }
 
 function stripHead(input: FinetuneConfigInput | FinetuneConfig): FinetuneConfigInput {
@@ -372,14 +349,8 @@ export const FINETUNE_PRESETS = {
 
 export type FinetunePresetName = keyof typeof FINETUNE_PRESETS;
 
-const MERGED_KEYS = ['model', 'data', 'tensor', 'augment', 'fasAugment', 'regularization'] as const;
-
 /** A preset merged (one level deep for the nested option groups; `init` is replaced) with overrides, then parsed. */
 export function finetunePreset(name: FinetunePresetName, overrides: FinetuneConfigInput = {}): FinetuneConfig {
-  const base = FINETUNE_PRESETS[name] as FinetuneConfigInput;
-  const merged: Record<string, unknown> = { ...base, ...overrides };
-  for (const key of MERGED_KEYS) {
-    if (base[key] || overrides[key]) merged[key] = { ...(base[key] as object), ...(overrides[key] as object) };
-  }
-  return parseFinetuneConfig(merged as FinetuneConfigInput);
+  const groups = ['model', 'data', 'tensor', 'augment', 'fasAugment', 'regularization'] as const;
+  return parseFinetuneConfig(mergePreset<FinetuneConfigInput>(FINETUNE_PRESETS[name], overrides, groups));
 }

@@ -3,13 +3,14 @@
  * can run in a worker with no native calls).
  *
  * resizeBicubic follows Pillow's Image.resize(..., box) (what torchvision's RandomResizedCrop and Resize call):
- * separable passes with the Keys cubic (a = −0.5), the kernel widened by the scale factor when shrinking
+ * separable passes (lib/faces/separable-resample.ts) with the Keys cubic (a = −0.5), the kernel widened by the scale factor when shrinking
  * (antialiasing), weights normalised per output pixel. Pillow rounds to 8 bits between the two passes and uses
  * fixed-point weights; this keeps the intermediate in float, so values may differ from Pillow's by ±1.
  * warpAffine samples bilinearly at pixel centres with a constant fill (RandAugment's rotate/shear/translate; timm
  * asks Pillow for bicubic there: bilinear is a documented simplification).
  */
 import type { RgbImage } from '../faces/image.js';
+import { type AxisTaps, resampleSeparable } from '../faces/separable-resample.js';
 import { InvalidConfig } from '../errors.js';
 
 /** A source rectangle in pixels; may be fractional. */
@@ -30,41 +31,33 @@ function bicubic(x: number): number {
   return 0;
 }
 
-interface Coeffs {
-  /** First source index of each output pixel. */
-  start: Int32Array;
-  /** Number of taps of each output pixel. */
-  count: Int32Array;
-  /** Weights, `taps` per output pixel. */
-  weights: Float64Array;
-  taps: number;
-}
-
 /** Pillow's precompute_coeffs for one axis. */
-function coefficients(inSize: number, from: number, to: number, outSize: number): Coeffs {
+function coefficients(inSize: number, from: number, to: number, outSize: number): AxisTaps {
   const scale = (to - from) / outSize;
   const filterScale = Math.max(scale, 1);
   const support = BICUBIC_SUPPORT * filterScale;
   const taps = Math.ceil(support) * 2 + 1;
-  const start = new Int32Array(outSize);
+  const first = new Int32Array(outSize);
   const count = new Int32Array(outSize);
-  const weights = new Float64Array(outSize * taps);
+  const offset = new Int32Array(outSize);
+  const weight = new Float64Array(outSize * taps);
   for (let o = 0; o < outSize; o++) {
     const center = from + (o + 0.5) * scale;
     const lo = Math.max(Math.trunc(center - support + 0.5), 0);
     const hi = Math.min(Math.trunc(center + support + 0.5), inSize);
     let total = 0;
     const n = Math.max(hi - lo, 0);
+    offset[o] = o * taps;
     for (let k = 0; k < n; k++) {
       const w = bicubic((k + lo - center + 0.5) / filterScale);
-      weights[o * taps + k] = w;
+      weight[o * taps + k] = w;
       total += w;
     }
-    if (total !== 0) for (let k = 0; k < n; k++) weights[o * taps + k] /= total;
-    start[o] = lo;
+    if (total !== 0) for (let k = 0; k < n; k++) weight[o * taps + k] /= total;
+    first[o] = lo;
     count[o] = n;
   }
-  return { start, count, weights, taps };
+  return { first, count, offset, weight };
 }
 
 /** The `box` of `image` resized to outW × outH with Pillow's bicubic. Box defaults to the whole image. */
@@ -78,46 +71,7 @@ export function resizeBicubic(image: RgbImage, outW: number, outH: number, box?:
   if (outW === w && outH === h && b.x0 === 0 && b.y0 === 0 && b.x1 === w && b.y1 === h) {
     return { rgb: Buffer.from(rgb), widthPx: w, heightPx: h };
   }
-  const cx = coefficients(w, b.x0, b.x1, outW);
-  const cy = coefficients(h, b.y0, b.y1, outH);
-  // Only the source rows the vertical pass reads go through the horizontal pass.
-  const rowLo = cy.start[0];
-  const rowHi = cy.start[outH - 1] + cy.count[outH - 1];
-  const mid = new Float32Array((rowHi - rowLo) * outW * 3);
-  for (let y = rowLo; y < rowHi; y++) {
-    const src = y * w * 3;
-    const dst = (y - rowLo) * outW * 3;
-    for (let o = 0; o < outW; o++) {
-      let r = 0;
-      let g = 0;
-      let bl = 0;
-      const s0 = cx.start[o];
-      const wo = o * cx.taps;
-      for (let k = 0; k < cx.count[o]; k++) {
-        const wt = cx.weights[wo + k];
-        const p = src + (s0 + k) * 3;
-        r += wt * rgb[p];
-        g += wt * rgb[p + 1];
-        bl += wt * rgb[p + 2];
-      }
-      mid[dst + o * 3] = r;
-      mid[dst + o * 3 + 1] = g;
-      mid[dst + o * 3 + 2] = bl;
-    }
-  }
-  const out = Buffer.allocUnsafe(outW * outH * 3);
-  const rowLen = outW * 3;
-  for (let o = 0; o < outH; o++) {
-    const s0 = cy.start[o] - rowLo;
-    const wo = o * cy.taps;
-    const dst = o * rowLen;
-    for (let i = 0; i < rowLen; i++) {
-      let v = 0;
-      for (let k = 0; k < cy.count[o]; k++) v += cy.weights[wo + k] * mid[(s0 + k) * rowLen + i];
-      out[dst + i] = clampByte(Math.round(v));
-    }
-  }
-  return { rgb: out, widthPx: outW, heightPx: outH };
+  return resampleSeparable(image, coefficients(w, b.x0, b.x1, outW), coefficients(h, b.y0, b.y1, outH));
 }
 
 /**

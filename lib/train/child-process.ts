@@ -1,6 +1,7 @@
 /**
  * The parent side of a training child process (architecture.md: heavy compute stays off the worker's event loop),
- * shared by pretraining (child-runner.ts) and finetuning (lib/finetune/child-runner.ts). Protocol over IPC (JSON):
+ * shared by pretraining (child-runner.ts), finetuning (lib/finetune/child-runner.ts) and evaluation (lib/eval).
+ * Protocol over IPC (JSON):
  *   parent -> child  { type: 'start', start: S }   { type: 'cancel' }
  *   child -> parent  { type: 'progress', progress }  { type: 'log', line }
  *                    { type: 'result', result }  |  { type: 'error', error: SerializedError }
@@ -46,17 +47,37 @@ export interface TrainingChild<P, R> extends EventEmitter {
   kill(signal?: NodeJS.Signals): void;
 }
 
-export interface ForkChildOptions<S, P> {
+export interface ForkChildOptions<S, P> extends ChildCallbacks<P> {
   /** Absolute path of the child's .ts entry (run under tsx). */
   entry: string;
   /** Names the child in messages ("pretraining", "finetuning"). */
   what: string;
   /** Sent as the start message; store credentials belong in `env`, never here. */
   start: S;
+}
+
+/** The start message of a training child: which run, on which store, with which config. */
+export interface TrainingChildStart<C> {
+  /** The store URI (file://DIR or s3://bucket/prefix); credentials stay in the child's environment. */
+  storeUri: string;
+  runId: string;
+  config: C;
+}
+
+/** What the caller of a child passes besides its start message; it stays in this process. */
+export interface ChildCallbacks<P> {
   onProgress?: (p: P) => void;
   onLog?: (line: string) => void;
-  /** The child's environment; default: this process's. */
+  /** The child's environment (store credentials belong here); default: this process's. */
   env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * The `run…InChild` function of one kind of child (pretraining, finetuning, evaluation): its options are the start
+ * message plus the callbacks, which are kept here and never sent.
+ */
+export function childRunner<S extends object, P, R>(entry: string, what: string): (opts: S & ChildCallbacks<P>) => TrainingChild<P, R> {
+  return ({ onProgress, onLog, env, ...start }) => forkTrainingChild<S, P, R>({ entry, what, start: start as unknown as S, onProgress, onLog, env });
 }
 
 const STDERR_TAIL_BYTES = 4000;

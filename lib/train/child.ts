@@ -5,14 +5,11 @@
  */
 import { openStore } from '../store/index.js';
 import { serveChild } from './child-entry.js';
+import type { TrainingChildStart } from './child-process.js';
 import type { PretrainConfigInput } from './options.js';
 import { type PretrainProgress, type PretrainResult, runPretraining } from './pretrain.js';
 
-export interface PretrainChildStart {
-  storeUri: string;
-  runId: string;
-  config: PretrainConfigInput;
-}
+export type PretrainChildStart = TrainingChildStart<PretrainConfigInput>;
 
 serveChild<PretrainChildStart, PretrainProgress, PretrainResult>((start, ctx) =>
   runPretraining({

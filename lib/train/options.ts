@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { storeKeySchema } from '../store/keys.js';
-import { InvalidConfig } from '../errors.js';
+import { checkSchedule, maxStepsSchema, mergePreset, parseOptions, seedSchema } from '../options.js';
 import { maskingOptionsSchema } from '../masking/options.js';
 import { resolveArch } from '../model/presets.js';
 import { modelOptionsSchema } from '../model/options.js';
@@ -61,20 +61,8 @@ export const pretrainOptionsSchema = z
     clipGrad: z.number().positive().nullable().default(null).describe('max global gradient norm; null: no clipping'),
     checkpointEverySteps: z.number().int().positive().default(500).describe('optimizer steps between checkpoints'),
     keepLastCheckpoints: z.number().int().positive().default(3),
-    seed: z
-      .number()
-      .int()
-      .min(0)
-      .max(2 ** 31 - 1)
-      .default(0)
-      .describe('seed of the data order and the masks (model.seed seeds the initialisation)'),
-    maxSteps: z
-      .number()
-      .int()
-      .positive()
-      .nullable()
-      .default(null)
-      .describe('stop (with a checkpoint) once this many optimizer steps are done; schedules still span all epochs'),
+    seed: seedSchema.describe('seed of the data order and the masks (model.seed seeds the initialisation)'),
+    maxSteps: maxStepsSchema,
     model: modelOptionsSchema.prefault({}),
     masking: maskingOptionsSchema.prefault({}),
     data: pretrainDataSchema.prefault({}),
@@ -82,12 +70,7 @@ export const pretrainOptionsSchema = z
   })
   .strict()
   .superRefine((o, ctx) => {
-    if (o.warmupEpochs >= o.epochs) {
-      ctx.addIssue({ code: 'custom', path: ['warmupEpochs'], message: `warmupEpochs (${o.warmupEpochs}) must be below epochs (${o.epochs})` });
-    }
-    if (o.minLr > peakLr(o)) {
-      ctx.addIssue({ code: 'custom', path: ['minLr'], message: `minLr (${o.minLr}) is above the peak lr (${peakLr(o)})` });
-    }
+    checkSchedule(o, peakLr(o), ctx);
     if (o.model.dropPathRate > 0) {
       // Drop path draws from TensorFlow.js' global RNG, which a checkpoint cannot capture: resume would not be exact.
       ctx.addIssue({ code: 'custom', path: ['model', 'dropPathRate'], message: 'pretraining uses no drop path (it is a finetuning option)' });
@@ -149,23 +132,12 @@ export type PretrainPresetName = keyof typeof PRETRAIN_PRESETS;
  * geometry, it follows the model's (so `{ model: { preset: 'demo' } }` masks 8 px patches of 112 px faces).
  */
 export function parsePretrainConfig(input: PretrainConfigInput | PretrainConfig = {}): PretrainConfig {
-  const withGeometry = fillMaskingGeometry(input);
-  const r = pretrainOptionsSchema.safeParse(withGeometry);
-  if (!r.success) {
-    const issues = r.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(config)'}: ${i.message}`).join('; ');
-    throw new InvalidConfig(`invalid pretraining config: ${issues}`);
-  }
-  return r.data;
+  return parseOptions(pretrainOptionsSchema, fillMaskingGeometry(input), 'pretraining config');
 }
 
-/** A preset merged (one level deep) with overrides, then parsed. */
+/** A preset merged (one level deep for the option groups) with overrides, then parsed. */
 export function pretrainPreset(name: PretrainPresetName, overrides: PretrainConfigInput = {}): PretrainConfig {
-  const base = PRETRAIN_PRESETS[name] as PretrainConfigInput;
-  const merged: Record<string, unknown> = { ...base, ...overrides };
-  for (const key of ['model', 'masking', 'data', 'tensor'] as const) {
-    if (base[key] || overrides[key]) merged[key] = { ...(base[key] as object), ...(overrides[key] as object) };
-  }
-  return parsePretrainConfig(merged as PretrainConfigInput);
+  return parsePretrainConfig(mergePreset<PretrainConfigInput>(PRETRAIN_PRESETS[name], overrides, ['model', 'masking', 'data', 'tensor']));
 }
 
 function fillMaskingGeometry(input: PretrainConfigInput): PretrainConfigInput {
