@@ -124,6 +124,9 @@ function legendLines(table: Table): string[] {
   const lines: string[] = [];
   const hasDfd = table.testSets.some((t) => !table.fasTestSets.has(t));
   if (hasDfd) lines.push('Deepfake test sets: video AUC % / frame AUC % (video score = mean of its frame scores).');
+  // Image datasets (DiFF, WildDeepfake frames as images): every group holds one face, so both levels are image level.
+  const imageLevel = table.testSets.filter((t) => !table.fasTestSets.has(t) && [...table.cell.values()].every((e) => e.testSet !== t || e.metrics.video.n === e.metrics.frame.n));
+  if (imageLevel.length) lines.push(`Image level (one image per group, so video = frame figures): ${imageLevel.join(', ')}.`);
   if (table.fasTestSets.size > 0) {
     lines.push('FAS test sets: HTER % / AUC %, video level, HTER at the test set\'s EER threshold.');
   }

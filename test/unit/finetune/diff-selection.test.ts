@@ -146,6 +146,7 @@ describe('per-subset selection in a finetuning run', () => {
     const report = await makeEvaluateActivities(ctx.store).writeEvaluationReport({ runId: 'diff-eval', modelName: 'FSFM', selection: 'source-val-loss', task: 'deepfake', testSets: input.testSets.map((t) => t.name), perDomain });
     const md = (await ctx.store.get(report.markdownKey)).toString();
     for (const d of SUBSETS) expect(md).toContain(`DiFF-${d}`);
+    expect(md).toContain('Image level (one image per group, so video = frame figures): DiFF-T2I, DiFF-I2I, DiFF-FS, DiFF-FE, all.');
     // The caller said source-val-loss; the models' own records say otherwise, and the report follows them loudly.
     expect(md).toMatch(/target-per-domain \(cells marked †\): TARGET-DOMAIN SELECTION, per test subset/);
     expect(md).toMatch(/target \(cells marked †\): TARGET-DOMAIN SELECTION/);
