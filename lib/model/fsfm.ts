@@ -15,6 +15,7 @@ import { contrastiveLoss, type PixelLosses, pixelLosses, totalLoss } from './los
 import { fullView, type MaskIndex, maskIndexFrom } from './mask-index.js';
 import { layerNorm, linear, l2Normalize, permuteRows, tidyObject } from './ops.js';
 import { ParamStore } from './params.js';
+import { addStemParams, embedPatches } from './patch-embed.js';
 import { patchify, unpatchify } from './patchify.js';
 import { sinCosPosEmbed2d } from './pos-embed.js';
 import { type FsfmArch, gridSize, numPatches, validateArch } from './presets.js';
@@ -66,6 +67,7 @@ export class FsfmNetwork {
     // Patch embedding initialised like nn.Linear on the flattened patch (the reference's xavier on w.view(D, -1)).
     s.add({ name: 'patch_embed.proj.weight', shape: [patchDim, D], layout: 'patch-embed', init: { kind: 'xavier-uniform', fanIn: patchDim, fanOut: D } });
     s.add({ name: 'patch_embed.proj.bias', shape: [D], layout: 'same', init: { kind: 'zeros' } });
+    addStemParams(s, a);
     s.add({ name: 'cls_token', shape: [1, D], layout: 'token', init: { kind: 'normal', std: 0.02 } });
     this.encoderBlock.forEach((cfg, i) => addBlockParams(s, `blocks.${i}`, cfg));
     s.layerNorm('norm', D);
@@ -113,8 +115,7 @@ export class FsfmNetwork {
       const L = this.numPatches;
       const p = (name: string) => this.params.get(name);
       // Position embedding is added before the hidden patches are dropped.
-      let x = linear(this.patchify(imgs), p('patch_embed.proj.weight') as tf.Tensor2D, p('patch_embed.proj.bias') as tf.Tensor1D);
-      x = tf.add(x, this.posEmbedPatches);
+      let x: tf.Tensor = tf.add(embedPatches(imgs, this.params, this.arch), this.posEmbedPatches);
       if (index.numVisible < L) {
         x = permuteRows(x.reshape([n * L, D]) as tf.Tensor2D, index.keepRows, index.visibleRowOf).reshape([n, index.numVisible, D]);
       }

@@ -32,7 +32,7 @@ import type { NamedVariable } from './model.js';
 import { resolveArch } from './presets.js';
 import { l2Normalize, layerNorm, linear } from './ops.js';
 import { ParamStore, type ParamSpec, fromTorchLayout } from './params.js';
-import { patchify } from './patchify.js';
+import { addStemParams, embedPatches } from './patch-embed.js';
 import { sinCosPosEmbed2d } from './pos-embed.js';
 import { type FsfmArch, gridSize, numPatches } from './presets.js';
 
@@ -96,6 +96,7 @@ export class ClassifierModel {
     s.add({ name: 'pos_embed', shape: [1 + L, D], layout: 'token', init: zeros });
     s.add({ name: 'patch_embed.proj.weight', shape: [patchDim, D], layout: 'patch-embed', init: zeros });
     s.add({ name: 'patch_embed.proj.bias', shape: [D], layout: 'same', init: zeros });
+    addStemParams(s, a);
     this.blocks.forEach((cfg, i) => addBlockParams(s, `blocks.${i}`, cfg));
     s.layerNorm('fc_norm', D);
     if (this.options.head === 'dfd') {
@@ -187,7 +188,7 @@ export class ClassifierModel {
     return tf.tidy(() => {
       const D = this.arch.embedDim;
       const p = (name: string) => this.params.get(name);
-      const x = linear(patchify(images, this.arch.patchSizePx), p('patch_embed.proj.weight') as tf.Tensor2D, p('patch_embed.proj.bias') as tf.Tensor1D);
+      const x = embedPatches(images, this.params, this.arch);
       const cls = tf.broadcastTo(p('cls_token').reshape([1, 1, D]), [n, 1, D]);
       let t = tf.add(tf.concat([cls, x], 1), p('pos_embed')) as tf.Tensor3D;
       this.blocks.forEach((cfg, i) => {
@@ -310,6 +311,10 @@ export class ClassifierModel {
     const { name } = spec;
     const o = this.options;
     if (name === 'cls_token' || name === 'pos_embed') return { kind: 'trunc-normal', std: 0.02 };
+    // The stem as PyTorch inits a Conv2d (U(±1/√fanIn)); its output Linear at zero, so the stem branch starts silent.
+    if (name === 'patch_embed.stem.proj.weight') return { kind: 'zeros' };
+    if (name.startsWith('patch_embed.stem.conv')) return { kind: 'uniform', bound: 1 / Math.sqrt(spec.shape.slice(0, 3).reduce((a, b) => a * b, 1)) };
+    if (name.startsWith('patch_embed.stem.')) return { kind: 'zeros' };
     if (name.startsWith('patch_embed.')) return { kind: 'uniform', bound: 1 / Math.sqrt(this.arch.patchSizePx * this.arch.patchSizePx * 3) };
     if (o.head === 'dfd' && name === 'head.weight') return { kind: 'trunc-normal', std: o.headInitStd };
     if (o.head === 'fas') {

@@ -23,6 +23,8 @@ export const archOverridesSchema = z
     projectionDim: positiveInt,
     mlpRatio: z.number().positive(),
     normEps: z.number().positive(),
+    patchEmbed: z.enum(['linear', 'conv']),
+    stemChannels: positiveInt,
   })
   .partial()
   .strict();

@@ -24,6 +24,12 @@ export interface FsfmArch {
   mlpRatio: number;
   /** LayerNorm eps of the transformer blocks and final norms (projector/predictor LayerNorms use 1e-5). */
   normEps: number;
+  /**
+   * Patch embedding (patch-embed.ts): `linear` (ViT, the default) or `conv`, the linear embedding plus a per-patch
+   * stem of two 3×3 convolutions with `stemChannels` channels (default 16).
+   */
+  patchEmbed?: 'linear' | 'conv';
+  stemChannels?: number;
 }
 
 const paperHeads = { mlpRatio: 4, normEps: 1e-6, projectionHiddenDim: 4096, projectionDim: 256 } as const;
@@ -93,11 +99,15 @@ export function resolveArch(options: { preset: string; arch?: Partial<FsfmArch> 
  * The fields that decide what an encoder computes. Weights alone cannot tell them apart: 6 and 12 heads over
  * 384 channels have the same shapes, so a checkpoint records them and loading checks them.
  */
-export const ENCODER_ARCH_FIELDS = ['imageSizePx', 'patchSizePx', 'embedDim', 'depth', 'numHeads', 'mlpRatio'] as const;
+export const ENCODER_ARCH_FIELDS = ['imageSizePx', 'patchSizePx', 'embedDim', 'depth', 'numHeads', 'mlpRatio', 'patchEmbed', 'stemChannels'] as const;
 export type EncoderArch = Pick<FsfmArch, (typeof ENCODER_ARCH_FIELDS)[number]>;
 
 export function encoderArch(arch: FsfmArch): EncoderArch {
-  return Object.fromEntries(ENCODER_ARCH_FIELDS.map((f) => [f, arch[f]])) as EncoderArch;
+  // The patch embedding is always stated (a conv-stem checkpoint must not load into a linear model unnoticed);
+  // the stem width only for a stem.
+  const kind = arch.patchEmbed ?? 'linear';
+  const fields = ENCODER_ARCH_FIELDS.filter((f) => f !== 'stemChannels' || kind === 'conv');
+  return { ...Object.fromEntries(fields.map((f) => [f, arch[f]])), patchEmbed: kind, ...(kind === 'conv' ? { stemChannels: arch.stemChannels ?? 16 } : {}) } as EncoderArch;
 }
 
 /** "ViT 384 wide, 12 blocks, 12 heads, MLP ×4, patch 16 at 224 px" (only the fields known). */
@@ -108,6 +118,7 @@ export function describeEncoder(a: Partial<EncoderArch>): string {
     a.numHeads !== undefined ? `${a.numHeads} heads` : null,
     a.mlpRatio !== undefined ? `MLP ×${a.mlpRatio}` : null,
     a.patchSizePx !== undefined ? `patch ${a.patchSizePx}` : null,
+    a.patchEmbed === 'conv' ? `conv stem ×${a.stemChannels ?? 16}` : null,
     a.imageSizePx !== undefined ? `at ${a.imageSizePx} px` : null,
   ].filter((x) => x !== null);
   return `ViT ${parts.join(', ')}`;
