@@ -61,7 +61,12 @@ export function watchProgress(client: Client, workflowId: string, intervalMs = 2
     if (stopped) return;
     try {
       const top = (await client.workflow.getHandle(workflowId).query('progress')) as Progress;
-      const children = Array.isArray(top.children) ? (top.children as string[]) : [];
+      let children = Array.isArray(top.children) ? (top.children as string[]) : [];
+      if (typeof top.points === 'number') {
+        // FsfmSweep: its children are pipelines; show the stage each of them is running.
+        const nested = await Promise.all(children.map((c) => client.workflow.getHandle(c).query('progress').then((p) => (p as Progress).children as string[] | undefined, () => undefined)));
+        children = children.flatMap((c, i) => (nested[i]?.length ? nested[i] : [c]));
+      }
       const childLines = await Promise.all(children.map((c) => childProgress(client, c).then(describeProgress, () => null)));
       const stages =
         typeof top.points === 'number' // FsfmSweep: its points, then each running point's pipeline stage

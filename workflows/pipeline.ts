@@ -96,7 +96,7 @@ export async function FsfmPipeline(rawInput: FsfmPipelineInput): Promise<FsfmPip
     // ---- evaluate: the source's own test split plus every unseen test set
     enter('evaluate', 'evaluating');
     const testSets = [
-      { name: `${input.datasets.train.name}-test`, prepared: trainPrefix, split: 'test' },
+      ...(input.evaluate.trainTestSplit ? [{ name: `${input.datasets.train.name}-test`, prepared: trainPrefix, split: 'test' }] : []),
       ...input.datasets.test.map((spec, i) => ({ name: spec.name, prepared: prefixesOf('test')[i] })),
     ];
     const training = {

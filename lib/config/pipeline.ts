@@ -64,13 +64,26 @@ export const FsfmPipelineInput = z
       })
       .strict()
       .prefault({}),
-    evaluate: z.object({ modelName: z.string().min(1).max(64).default('FSFM'), batchSize: z.number().int().min(1).max(1024).default(16) }).strict().prefault({}),
+    evaluate: z
+      .object({
+        modelName: z.string().min(1).max(64).default('FSFM'),
+        batchSize: z.number().int().min(1).max(1024).default(16),
+        trainTestSplit: z
+          .boolean()
+          .default(true)
+          .describe("also score the train set's own test split (<train>-test); leave-one-domain-out turns it off: that split holds the target's faces and the source faces used for selection"),
+      })
+      .strict()
+      .prefault({}),
     prepare: z.object({ parallelism: z.number().int().min(1).max(256).default(4) }).strict().prefault({}),
     force: z.array(z.enum(stages)).default([]).describe('stages to run again even when their outputs are cached'),
   })
   .strict()
   .superRefine((v, ctx) => {
     const names = [...v.datasets.pretrain, v.datasets.train, ...v.datasets.test].map((d) => d.name);
+    if (!v.evaluate.trainTestSplit && v.datasets.test.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['evaluate', 'trainTestSplit'], message: 'nothing to evaluate: trainTestSplit is false and datasets.test is empty' });
+    }
     const dup = names.filter((n, i) => names.indexOf(n) !== i && n !== v.datasets.train.name);
     if (dup.length) ctx.addIssue({ code: 'custom', path: ['datasets'], message: `dataset names must be unique (except reusing the train set): ${[...new Set(dup)].join(', ')}` });
     // Validate every stage's input now, with placeholders for what earlier stages produce, so a bad config fails

@@ -36,6 +36,8 @@ export function withLeaveOneOut(input: Pick<FsfmSweepInput, 'base' | 'grid' | 'l
   base.datasets = datasets;
   const finetune = { ...((base.finetune ?? {}) as Record<string, unknown>) };
   finetune.preset ??= 'fas';
+  // The train set's own test split mixes the target's faces with the source faces the fas recipe selects on.
+  base.evaluate = { trainTestSplit: false, ...((base.evaluate ?? {}) as object) };
   if (base.preset === 'demo' && finetune.preset !== 'demo') {
     // The fas preset's model is the paper's ViT; the demo pipeline pretrains the demo model.
     const config = { ...((finetune.config ?? {}) as Record<string, unknown>) };

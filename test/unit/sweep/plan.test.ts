@@ -64,6 +64,7 @@ describe('sweep plan', () => {
     expect(getPath(oulu, 'finetune.config.data.iterationsPerEpoch')).toBe(2);
     expect(getPath(oulu, 'finetune.config.model.preset')).toBe('demo');
     expect(getPath(oulu, 'datasets.train.name')).toBe('mcio');
+    expect(getPath(oulu, 'evaluate.trainTestSplit')).toBe(false);
     expect(getPath(oulu, 'datasets.test.0')).toMatchObject({ name: 'target', dataset: { root: '/data/mcio', format: 'mcio', mcioDomains: ['oulu'], splits: ['test'] } });
     // One pretraining for every protocol and seed; the target test sets are prepared once per domain.
     expect(new Set(plan.points.map((p) => JSON.stringify(p.input.pretrain))).size).toBe(1);
