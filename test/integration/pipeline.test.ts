@@ -10,7 +10,7 @@ import { chromium } from 'playwright-core';
 import type { FsfmPipelineResult, FsfmSweepResult } from '../../lib/config';
 import { FileStore } from '../../lib/store';
 import { repoRoot } from '../../infra/paths';
-import { generateSampleDataset } from '../../samples';
+import { generateMcioSample, generateSampleDataset } from '../../samples';
 import { TASK_QUEUE_CPU } from '../../workflows/common';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
 
@@ -190,15 +190,63 @@ describe('FsfmSweep', () => {
   });
 
   it('finishes the other points when one fails, and names the cause', async () => {
-    const r = await sweep(sweepInput([0], { grid: { strategy: ['crfr-p'], seeds: [0], axes: [{ name: 'split', paths: ['finetune.config.data.trainSplit'], values: ['train', 'nosuch'] }] }, analyze: { enabled: false } }));
-    expect(r.points.map((p) => [p.label, p.status])).toEqual([
-      ['strategy=crfr-p split=train seed=0', 'completed'],
-      ['strategy=crfr-p split=nosuch seed=0', 'failed'],
+    // The first value adds nothing to the base (it has no test sets), so that point is the first sweep's: all cached.
+    const missing = path.join(dir, 'no-such-dataset');
+    const tests = { name: 'tests', paths: ['datasets.test'], values: [[], [{ name: 'gone', dataset: { root: missing, format: 'ffpp' } }]] };
+    const r = await sweep(sweepInput([0], { grid: { strategy: ['crfr-p'], seeds: [0], axes: [tests] }, analyze: { enabled: false } }));
+    expect(r.points.map((p) => [p.status, p.stages && [p.stages.pretrain, p.stages.finetune, p.stages.evaluate]])).toEqual([
+      ['completed', ['cached', 'cached', 'cached']],
+      ['failed', undefined],
     ]);
-    expect(r.points[1].error).toMatch(/nosuch/);
-    expect(r.table.map((t) => [t.group, t.failed])).toEqual([
-      ['strategy=crfr-p split=train', 0],
-      ['strategy=crfr-p split=nosuch', 1],
+    expect(r.points[1].error).toContain(missing);
+    expect(r.completed).toBe(1);
+    expect(r.table.map((t) => [t.group, t.seeds, t.failed])).toEqual([
+      ['strategy=crfr-p tests=[]', [0], 0],
+      [`strategy=crfr-p tests=${JSON.stringify(tests.values[1])}`, [], 1],
     ]);
+    const md = (await new FileStore(storeDir).get(r.reportMarkdownKey)).toString('utf8');
+    expect(md).toContain(`Failed points:\n- ${r.points[1].label}: ${r.points[1].error}`);
+  });
+
+  it('runs MCIO leave-one-out protocols from one input (targets x seeds) and reports HTER, AUC, TPR@FPR=1% per protocol and on average', async () => {
+    const mcio = await generateMcioSample({ outDir: path.join(dir, 'mcio'), sizePx: 160, identities: 6 });
+    const set = { name: 'mcio', dataset: { root: mcio.root, format: 'mcio' } };
+    // Pretraining as the first test's pipeline (cached); the fas recipe shrunk to 2 iterations of 2 + 2 faces per domain.
+    const r = await sweep({
+      base: { preset: 'demo', datasets: { pretrain: config().datasets.pretrain }, pretrain: config().pretrain, finetune: { config: { epochs: 1, checkpointEverySteps: 2, data: { iterationsPerEpoch: 2, perDomain: { real: 2, fake: 2 } } } } },
+      leaveOneOut: { dataset: set, targets: ['casia', 'oulu'] },
+      grid: { seeds: [0, 1] },
+      seedScope: 'finetune',
+      analyze: { enabled: false },
+    });
+    expect(r.metrics).toBe('fas');
+    expect(r.points.map((p) => [p.label, p.status, p.stages?.pretrain])).toEqual([
+      ['target=casia seed=0', 'completed', 'cached'],
+      ['target=oulu seed=0', 'completed', 'cached'],
+      ['target=casia seed=1', 'completed', 'cached'],
+      ['target=oulu seed=1', 'completed', 'cached'],
+    ]);
+    expect(r.table.map((t) => [t.group, t.testSet, t.seeds])).toEqual([
+      ['target=casia', 'target', [0, 1]],
+      ['target=oulu', 'target', [0, 1]],
+      ['average', 'target', [0, 1]],
+    ]);
+    for (const key of ['hter', 'auc', 'tprAtFpr1pct']) {
+      for (const row of r.table) {
+        expect(row.cells[key].n).toBe(2);
+        expect(row.cells[key].halfWidth).not.toBeNull();
+        for (const v of row.cells[key].values) expect(v).toBeGreaterThanOrEqual(0), expect(v).toBeLessThanOrEqual(1);
+      }
+      // The average row per seed is the mean of the two protocols' values of that seed.
+      const [casia, oulu, average] = r.table;
+      average.cells[key].values.forEach((v, s) => expect(v).toBeCloseTo((casia.cells[key].values[s] + oulu.cells[key].values[s]) / 2, 12));
+    }
+    // Each protocol scored its target domain's test faces only: 2 identities x (real + attack) videos of that domain.
+    const store = new FileStore(storeDir);
+    const target = JSON.parse((await store.get(r.points[1].metricsKeys!.target)).toString('utf8')) as { video: { nReal: number; nFake: number } };
+    expect(target.video).toMatchObject({ nReal: mcio.counts.oulu.test.real / 2, nFake: mcio.counts.oulu.test.fake / 2 });
+    const md = (await store.get(r.reportMarkdownKey)).toString('utf8');
+    expect(md).toContain('| point | test set | HTER (%) | AUC (%) | TPR@FPR=1% (%) | seeds | failed |');
+    expect(md).toMatch(/\| average \| target \| \d+\.\d\d ± \d+\.\d\d \|/);
   });
 });
