@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the DLIB addon (native/build/Release/fsfm_dlib.node, plus fsfm_dlib_avx2.node on x86-64)
 # against the locally installed Node headers; nothing is downloaded.
-#   native/build.sh            build if a source is newer than the built addon
+#   native/build.sh            build unless the addon was built from these exact sources (digest stamp)
 #   native/build.sh --force    always rebuild
 # Env: NODE_PREFIX=/prefix  use /prefix/include/node instead of the running node's headers.
 set -euo pipefail
@@ -58,8 +58,11 @@ done
   echo "native/build.sh: note: /usr/share/dlib/shape_predictor_68_face_landmarks.dat is missing (apt-get install libdlib-data); landmarks need it at run time" >&2
 
 out="$here/build/Release/fsfm_dlib.node"
-if [[ $force -eq 0 && -f "$out" ]] &&
-  [[ -z "$(find "$here/src" "$here/binding.gyp" -newer "$out" -print -quit)" ]]; then
+# Fresh means built from these exact sources, this node and this dlib: a digest, not mtimes (a copied build folder,
+# a checkout or a restored cache keeps or sets times that say nothing about what the addon was built from).
+stamp="$here/build/Release/.fsfm-sources.sha256"
+digest="$( (cd "$here" && find src binding.gyp -type f -print0 | sort -z | xargs -0 sha256sum; node -p 'process.versions.node + " " + process.arch'; pkg-config --modversion dlib-1) | sha256sum | cut -d' ' -f1)"
+if [[ $force -eq 0 && -f "$out" && -f "$stamp" && "$(cat "$stamp")" == "$digest" ]]; then
   echo "native/build.sh: $out is up to date"
   exit 0
 fi
@@ -71,3 +74,4 @@ for addon in build/Release/fsfm_dlib*.node; do
   node -e 'const a = require(process.argv[1]); if (typeof a.detect !== "function") process.exit(1); console.log("native/build.sh: built", process.argv[1], "simd", a.simd)' "$here/$addon" ||
     fail "$here/$addon was built but does not load"
 done
+echo "$digest" > "$stamp"
