@@ -1,9 +1,11 @@
 /**
  * file://DIR backend. Each object is written once, whole, to its own blob
- * DIR/.fsfm-objects/<key>.fsfm-<sha256>-<nonce>, and committed by renaming a symbolic link DIR/<key> -> that blob
+ * DIR/.fsfm-objects/<key>.fsfm-<sha256>-<nonce>[.<ext>], and committed by renaming a symbolic link DIR/<key> -> that blob
  * into place. The link's target carries the sha256, so data and digest are committed together by one rename:
  * concurrent writers of one key each leave a complete object, the last rename wins, and no reader can ever pair one
- * writer's bytes with another's digest. DIR/<key> stays a readable path for people and browsers.
+ * writer's bytes with another's digest. DIR/<key> stays a readable path for people and browsers; the blob repeats
+ * the key's extension, because a browser opening the link types the file by the name it resolves to (a report.html
+ * whose blob ended in the nonce opened as plain text).
  * Stores written before this layout (a plain file plus DIR/.fsfm-meta/<key>.json) are still read.
  */
 import crypto from 'node:crypto';
@@ -17,7 +19,13 @@ import { checkKey, type ArtifactStore, type Body, type ObjectInfo } from './type
 
 const OBJECTS = '.fsfm-objects';
 const LEGACY_META = '.fsfm-meta';
-const BLOB_RE = /\.fsfm-([0-9a-f]{64})-[0-9a-f]+$/;
+const BLOB_RE = /\.fsfm-([0-9a-f]{64})-[0-9a-f]+(\.[A-Za-z0-9]{1,10})?$/;
+
+/** The key's file extension (".html"), kept at the end of its blob's name; '' when it has none. */
+export function blobExtension(key: string): string {
+  const ext = path.posix.extname(key);
+  return /^\.[A-Za-z0-9]{1,10}$/.test(ext) ? ext : '';
+}
 
 export class FileStore implements ArtifactStore {
   readonly uri: string;
@@ -31,7 +39,7 @@ export class FileStore implements ArtifactStore {
   }
 
   private blobPath(key: string, sha256: string): string {
-    return path.join(this.root, OBJECTS, ...checkKey(key).split('/')) + `.fsfm-${sha256}-${crypto.randomBytes(6).toString('hex')}`;
+    return path.join(this.root, OBJECTS, ...checkKey(key).split('/')) + `.fsfm-${sha256}-${crypto.randomBytes(6).toString('hex')}${blobExtension(key)}`;
   }
 
   private legacyMetaPath(key: string): string {
