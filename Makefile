@@ -21,7 +21,7 @@ demo: deps
 	@$(TSX) cli/demo.ts
 
 test: deps-test typecheck
-	npx --no-install vitest run
+	@bash infra/test.sh
 
 typecheck:
 	npx --no-install tsc --noEmit -p tsconfig.json
