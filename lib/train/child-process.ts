@@ -81,6 +81,7 @@ export function childRunner<S extends object, P, R>(entry: string, what: string)
 }
 
 const STDERR_TAIL_BYTES = 4000;
+const FATAL_LINE = /FATAL ERROR:[^\n]*\n?|[^\n]*heap out of memory[^\n]*/;
 
 /** Starts the child; listen for 'progress', 'log', 'stderr' and 'stdout' events or pass the callbacks. */
 export function forkTrainingChild<S, P, R>(opts: ForkChildOptions<S, P>): TrainingChild<P, R> {
@@ -93,9 +94,14 @@ export function forkTrainingChild<S, P, R>(opts: ForkChildOptions<S, P>): Traini
   });
   const emitter = new EventEmitter() as TrainingChild<P, R>;
   let stderrTail = '';
+  // V8's own last words ("FATAL ERROR: ... JavaScript heap out of memory") come before a native stack trace that
+  // can be longer than the tail: kept apart so the failure always names the cause.
+  let fatal: string | undefined;
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (chunk: string) => {
-    stderrTail = (stderrTail + chunk).slice(-STDERR_TAIL_BYTES);
+    const joined = stderrTail + chunk;
+    fatal ??= FATAL_LINE.exec(joined)?.[0].trim();
+    stderrTail = joined.slice(-STDERR_TAIL_BYTES);
     emitter.emit('stderr', chunk);
   });
   child.stdout?.setEncoding('utf8');
@@ -128,7 +134,7 @@ export function forkTrainingChild<S, P, R>(opts: ForkChildOptions<S, P>): Traini
       else if (outcome) reject(reviveChildError(outcome.error, opts.what));
       else {
         const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-        reject(new errors.TransientError(`${opts.what} child ${child.pid} ${how} without a result; stderr tail:\n${stderrTail.trim()}`));
+        reject(new errors.TransientError(`${opts.what} child ${child.pid} ${how} without a result${fatal ? ` (${fatal})` : ''}; stderr tail:\n${stderrTail.trim()}`));
       }
     });
   });

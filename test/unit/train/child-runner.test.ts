@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { childRunner } from '../../../lib/train/child-process.js';
+import { TransientError } from '../../../lib/errors.js';
+import { childRunner, forkTrainingChild } from '../../../lib/train/child-process.js';
 
 describe('childRunner', () => {
   it('sends the start fields to the child and keeps the callbacks and the environment in the parent', async () => {
@@ -24,5 +25,13 @@ describe('childRunner', () => {
     expect(result.env).toBe('from-env');
     expect(progress).toEqual([{ step: 1 }]);
     expect(logs).toEqual(['hello']);
+  }, 60_000);
+
+  it("names V8's fatal error even when the native stack after it is longer than the stderr tail", async () => {
+    const child = forkTrainingChild<object, unknown, unknown>({ entry: path.join(__dirname, 'fatal-child.ts'), what: 'pretraining', start: {} });
+    const err = (await child.result.then(() => null, (e: unknown) => e)) as Error;
+    expect(err).toBeInstanceOf(TransientError);
+    expect(err.message.split('\n')[0]).toMatch(/^pretraining child \d+ was killed by SIGABRT without a result \(FATAL ERROR: .*JavaScript heap out of memory\); stderr tail:$/);
+    expect(err.message).toContain('120: 0x');
   }, 60_000);
 });
