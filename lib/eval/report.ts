@@ -13,30 +13,39 @@ import type { EvalMetrics, ScoreHistogram } from './evaluate.js';
 import { LABEL_CONVENTION } from './options.js';
 import type { RocPoint } from './roc.js';
 
-export type SelectionRule = 'source-val-loss' | 'target' | 'target-per-domain';
+export type SelectionRule = 'source-val-loss' | 'source-hter' | 'last' | 'checkpoint' | 'target' | 'target-per-domain';
 
 /** What each checkpoint-selection rule means, as the report states it. */
 export const SELECTION_RULES: Record<SelectionRule, string> = {
   'source-val-loss':
     'checkpoint with the lowest loss on source-domain validation data, no target-domain data used; this project\'s default',
+  'source-hter':
+    'checkpoint with the lowest HTER on source-domain validation data (ties go to the later epoch), no target-domain data used; the fas preset\'s default',
+  last: 'the final weights of the finetuning run, no checkpoint selection',
+  checkpoint: 'a checkpoint given by key, scored as it is: no selection rule is recorded with it',
   target:
     'TARGET-DOMAIN SELECTION: checkpoint picked on target-domain data, as the reference does for DiFF and FAS; optimistic for cross-domain claims',
   'target-per-domain':
     'TARGET-DOMAIN SELECTION, per test subset: each subset is scored with the checkpoint that had the lowest loss on that subset\'s own validation faces (the reference\'s DiFF protocol); optimistic for cross-domain claims',
 };
 
+/** Source-side rules a model's record can carry, reported under their own names. */
+const RECORDED_SOURCE_RULES: ReadonlySet<string> = new Set<SelectionRule>(['source-val-loss', 'source-hter', 'last', 'checkpoint']);
+
 /**
  * The rule a report states for one test set: the scored model's own record wins over the caller's label, so a model
- * picked on target-domain data is never reported as source-selected; per-subset models say so.
+ * picked on target-domain data is never reported as source-selected, per-subset models say so, and a model kept by
+ * another source rule (HTER, the last weights, a checkpoint given by key) is not described as the lowest val loss.
  */
 export function reportedRule(stated: 'source-val-loss' | 'target', modelSelection: string, perDomain: boolean): SelectionRule {
   if (perDomain) return 'target-per-domain';
-  return stated === 'target' || selectsOnTarget(modelSelection) ? 'target' : 'source-val-loss';
+  if (stated === 'target' || selectsOnTarget(modelSelection)) return 'target';
+  return RECORDED_SOURCE_RULES.has(modelSelection) ? (modelSelection as SelectionRule) : 'source-val-loss';
 }
 
 /** Whether a rule picked the checkpoint on target-domain data. */
 export function isTargetRule(rule: SelectionRule): boolean {
-  return rule !== 'source-val-loss';
+  return rule === 'target' || rule === 'target-per-domain';
 }
 
 export interface ReportEntry {

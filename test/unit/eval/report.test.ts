@@ -79,6 +79,15 @@ describe('renderMarkdownTable', () => {
     expect(md).toContain('Checkpoint selection target (cells marked †)');
   });
 
+  it('names source-side rules other than the lowest val loss as what they are, never as target selection', () => {
+    for (const rule of ['source-hter', 'last', 'checkpoint'] as const) {
+      const md = renderMarkdownTable([{ ...ENTRIES[0], selection: rule }]);
+      expect(md).toContain(`Checkpoint selection: ${rule}: `);
+      expect(md).not.toMatch(/lowest loss on source-domain validation|TARGET-DOMAIN|†/);
+      expect(renderHtmlReport([{ ...ENTRIES[0], selection: rule }])).toContain('<p class="selection-rule">');
+    }
+  });
+
   it('escapes pipes in names so the table keeps its columns', () => {
     const md = renderMarkdownTable([{ model: 'a|b', testSet: 'x', metrics: strong, selection: 'source-val-loss' }]);
     expect(md).toContain('| a\\|b | 100.00 / 93.75 |');

@@ -164,6 +164,11 @@ describe('per-subset selection in a finetuning run', () => {
     expect(reportedRule('source-val-loss', 'target-hter', false)).toBe('target');
     expect(reportedRule('target', 'source-val-loss', false)).toBe('target');
     expect(reportedRule('source-val-loss', 'target-val-loss-per-domain', true)).toBe('target-per-domain');
+    // Source-side rules other than the lowest val loss keep their own names (they were all reported as source-val-loss).
+    expect(reportedRule('source-val-loss', 'source-hter', false)).toBe('source-hter');
+    expect(reportedRule('source-val-loss', 'last', false)).toBe('last');
+    expect(reportedRule('source-val-loss', 'checkpoint', false)).toBe('checkpoint');
+    expect(reportedRule('target', 'last', false)).toBe('target');
   });
 
   it('a named subset without faces in the target split is a one-line error naming what exists', async () => {
