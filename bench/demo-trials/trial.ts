@@ -12,7 +12,8 @@
  * --stem C: the per-patch conv stem (arch.patchEmbed 'conv') with C channels. --hp K: feed K·(x − 3×3 mean of x),
  * a high-pass of the input (a diagnostic, not a product option). --synth R: a calibration task instead of the swaps:
  * the split's real faces, each also as a copy whose central half is box-blurred with radius R, labelled fake.
- * Batches are class-balanced (real, fake alternating); the model starts from scratch.
+ * Batches are class-balanced (real, fake alternating); --paired takes each fake with its target video's real face
+ * nearest in frame. The model starts from scratch.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -34,7 +35,7 @@ const { values: o } = parseArgs({ options: {
   wd: { type: 'string', default: '0.05' }, warmup: { type: 'string', default: '20' }, ld: { type: 'string', default: '1' },
   flip: { type: 'boolean', default: false }, every: { type: 'string', default: '100' }, seed: { type: 'string', default: '0' },
   headStd: { type: 'string', default: '2e-5' }, test: { type: 'boolean', default: false }, sched: { type: 'string', default: 'cos' },
-hp: { type: 'string', default: '0' }, stem: { type: 'string', default: '0' }, synth: { type: 'string', default: '0' }, crop: { type: 'string', default: '1' },
+hp: { type: 'string', default: '0' }, paired: { type: 'boolean', default: false }, stem: { type: 'string', default: '0' }, synth: { type: 'string', default: '0' }, crop: { type: 'string', default: '1' },
 } });
 const num = (k: keyof typeof o) => Number(o[k]);
 const S = num('size');
@@ -97,6 +98,18 @@ async function main() {
   const idxReal = tr.faces.map((f, i) => (f.label === 0 ? i : -1)).filter((i) => i >= 0);
   const idxFake = tr.faces.map((f, i) => (f.label === 1 ? i : -1)).filter((i) => i >= 0);
   const per = S * S * 3;
+  // --paired: each fake face comes with the real face of its target video nearest in frame (FF++ names fakes
+  // <target>_<source>.mp4), so a batch holds the same person, pose and background as real and swapped.
+  const frameOf = (id: string) => Number(id.slice(id.lastIndexOf('#') + 1));
+  const realsByTarget = new Map<string, number[]>();
+  idxReal.forEach((i) => { const t = tr.faces[i].video.split('/').pop()!.replace('.mp4', ''); realsByTarget.set(t, [...(realsByTarget.get(t) ?? []), i]); });
+  const partnerOf = (j: number) => {
+    const target = tr.faces[j].video.split('/').pop()!.split('_')[0];
+    const cands = realsByTarget.get(target);
+    if (!cands) throw new Error(`no real video for ${tr.faces[j].video}`);
+    const f = frameOf(tr.faces[j].id);
+    return cands.reduce((best, i) => (Math.abs(frameOf(tr.faces[i].id) - f) < Math.abs(frameOf(tr.faces[best].id) - f) ? i : best), cands[0]);
+  };
   const subIdx = Array.from({ length: Math.floor(tr.n / 3) }, (_, k) => k * 3);
   const trSubX = new Float32Array(subIdx.length * per);
   subIdx.forEach((j, k) => trSubX.set(tr.x.subarray(j * per, (j + 1) * per), k * per));
@@ -122,9 +135,13 @@ async function main() {
     const lr = step <= warm ? (peak * step) / warm : o.sched === 'const' ? peak : peak * 0.5 * (1 + Math.cos((Math.PI * (step - warm)) / Math.max(1, steps - warm)));
     const xb = new Float32Array(B * per);
     const yb: number[] = [];
+    let lastFake = -1;
     for (let i = 0; i < B; i++) {
       const pool = i % 2 === 0 ? idxReal : idxFake;
-      const j = pool[Math.floor(rand() * pool.length)];
+      let j: number;
+      if (o.paired) {
+        if (i % 2 === 0) { lastFake = idxFake[Math.floor(rand() * idxFake.length)]; j = partnerOf(lastFake); } else j = lastFake;
+      } else j = pool[Math.floor(rand() * pool.length)];
       const src = tr.x.subarray(j * per, (j + 1) * per);
       if (o.flip && rand() < 0.5) {
         for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) for (let c = 0; c < 3; c++) xb[i * per + (y * S + x) * 3 + c] = src[(y * S + (S - 1 - x)) * 3 + c];
