@@ -159,6 +159,7 @@ function runPython(files: string[], processes: number): { side: Side; faces: Map
 function compare(ours: Map<string, FaceRecord>, theirs: Map<string, FaceRecord>): string {
   let same = 0;
   const diff = { missing: 0, extra: 0, box: 0, score: 0, landmarks: 0, crop: 0, bytes: 0 };
+  const details: string[] = [];
   for (const [k, a] of theirs) {
     const b = ours.get(k);
     if (!b) {
@@ -168,13 +169,17 @@ function compare(ours: Map<string, FaceRecord>, theirs: Map<string, FaceRecord>)
     const boxSame = (['left', 'top', 'right', 'bottom'] as const).every((e) => a.box[e] === b.box[e]);
     if (!boxSame) diff.box++;
     if (a.box.score !== b.box.score) diff.score++;
-    if (JSON.stringify(a.landmarks) !== JSON.stringify(b.landmarks)) diff.landmarks++;
+    if (JSON.stringify(a.landmarks) !== JSON.stringify(b.landmarks)) {
+      diff.landmarks++;
+      const moved = a.landmarks.flatMap((p, i) => (p[0] !== b.landmarks[i]?.[0] || p[1] !== b.landmarks[i]?.[1] ? [`#${i} ours ${JSON.stringify(b.landmarks[i])} ref ${JSON.stringify(p)}`] : []));
+      details.push(`${path.basename(k)}: landmarks differ at ${moved.length} of 68 points: ${moved.join(', ')}`);
+    }
     if (JSON.stringify(a.crop) !== JSON.stringify({ x: b.crop.x, y: b.crop.y, sizePx: b.crop.sizePx })) diff.crop++;
     if (a.sha256 !== b.sha256) diff.bytes++;
     if (boxSame && JSON.stringify(a.landmarks) === JSON.stringify(b.landmarks) && a.sha256 === b.sha256) same++;
   }
   for (const k of ours.keys()) if (!theirs.has(k)) diff.extra++;
-  return `${same}/${theirs.size} faces identical (box, landmarks, 224 px bytes); differing: ${JSON.stringify(diff)}`;
+  return `${same}/${theirs.size} faces identical (box, landmarks, 224 px bytes); differing: ${JSON.stringify(diff)}${details.map((d) => `\n  ${d}`).join('')}`;
 }
 
 function shares(phases: Record<string, number>): string {
