@@ -49,6 +49,11 @@ interface DlibAddon {
   arithmetic: string;
   /** DLIB version the addon was compiled against, e.g. "19.24.0". */
   dlibVersion: string;
+  /**
+   * The linear algebra of dlib's templates in the addon: 'dlib', its own, as the reference's Python dlib (through
+   * Debian's LAPACK, landmarks moved by a pixel on rare frames; native/src/dlib_config.h). Absent in older builds.
+   */
+  linalg?: string;
 }
 
 /**
@@ -119,19 +124,24 @@ export function loadDlib(build: DlibBuild = 'reference'): DlibAddon {
       `the DLIB addon ${file} computes '${addon.arithmetic ?? 'unknown (an old build)'}', not '${build}': rebuild it (native/build.sh --force)`,
     );
   }
+  if (addon.linalg !== 'dlib') {
+    throw new FsfmError(
+      `the DLIB addon ${file} is an old build (its landmarks go through LAPACK, not dlib's own linear algebra as the reference's): rebuild it (native/build.sh --force)`,
+    );
+  }
   addons.set(build, addon);
   return addon;
 }
 
 /**
  * What a build's outputs depend on, for cache keys: its arithmetic, instruction set and the DLIB version it was
- * compiled against, e.g. "reference/avx2/dlib-19.24.0". Two builds that compute differently never share a key
- * (the portable 'reference' build gives the same boxes and landmarks, but its SSE2 sums can move a detector score
+ * compiled against and its linear algebra, e.g. "reference/avx2/dlib-19.24.0/linalg-dlib". Two builds that compute
+ * differently never share a key (the portable 'reference' build gives the same boxes and landmarks, but its SSE2 sums can move a detector score
  * in the 7th digit, and scores are stored).
  */
 export function dlibBuildId(build: DlibBuild = 'reference'): string {
   const addon = loadDlib(build);
-  return `${addon.arithmetic}/${addon.simd}/dlib-${addon.dlibVersion}`;
+  return `${addon.arithmetic}/${addon.simd}/dlib-${addon.dlibVersion}/linalg-${addon.linalg}`;
 }
 
 /** Model load failures come back as plain Errors from C++; give them a type. */

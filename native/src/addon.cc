@@ -1,6 +1,8 @@
 // N-API surface of the DLIB addon. Every model call runs in a Napi::AsyncWorker on the libuv pool,
 // so the event loop never waits on HOG detection or landmarking. Argument errors throw synchronously
 // (TypeError / RangeError, prefixed with the function name); model errors reject the promise.
+#include "dlib_config.h"  // first: dlib's own linear algebra, as the reference (see the file)
+
 #include <napi.h>
 
 #include <dlib/image_transforms/interpolation.h>
@@ -341,6 +343,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("simd", kSimd);
   exports.Set("arithmetic", FSFM_DLIB_ARITHMETIC);
   exports.Set("dlibVersion", kDlibVersion);
+  exports.Set("linalg", FSFM_DLIB_LINALG);
   return exports;
 }
 

@@ -1,3 +1,4 @@
+#include "dlib_config.h"  // first: dlib's own linear algebra, as the reference (see the file)
 #include "models.h"
 
 #include <dlib/serialize.h>

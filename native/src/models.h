@@ -2,6 +2,8 @@
 // each built once, lazily, on a worker thread (detector ~0.45 s, predictor ~0.8 s).
 #pragma once
 
+#include "dlib_config.h"  // first: dlib's own linear algebra, as the reference (see the file)
+
 #include <dlib/image_processing/frontal_face_detector.h>
 #include <dlib/image_processing/shape_predictor.h>
 

@@ -2,6 +2,8 @@
 // dlib reads it in place, so a frame is never copied into an array2d before detection or landmarking.
 #pragma once
 
+#include "dlib_config.h"  // first: dlib's own linear algebra, as the reference (see the file)
+
 #include <dlib/image_processing/generic_image.h>
 #include <dlib/pixel.h>
 
