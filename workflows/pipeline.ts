@@ -95,10 +95,13 @@ export async function FsfmPipeline(rawInput: FsfmPipelineInput): Promise<FsfmPip
 
     // ---- evaluate: the source's own test split plus every unseen test set
     enter('evaluate', 'evaluating');
-    const testSets = [
-      ...(input.evaluate.trainTestSplit ? [{ name: `${input.datasets.train.name}-test`, prepared: trainPrefix, split: 'test' }] : []),
-      ...input.datasets.test.map((spec, i) => ({ name: spec.name, prepared: prefixesOf('test')[i] })),
-    ];
+    const { testSets, modelsByDomain } = evaluationPlan({
+      trainName: input.datasets.train.name,
+      trainPrefix,
+      trainTestSplit: input.evaluate.trainTestSplit,
+      unseen: input.datasets.test.map((spec, i) => ({ name: spec.name, prepared: prefixesOf('test')[i] })),
+      bestByDomain: (finetuneStage.result as FinetuneResult | undefined)?.bestByDomain,
+    });
     const training = {
       pretrain: (pretrainStage.result as PretrainResult | undefined)?.lossHistory,
       finetune: (finetuneStage.result as FinetuneResult | undefined)?.history,
@@ -107,7 +110,7 @@ export async function FsfmPipeline(rawInput: FsfmPipelineInput): Promise<FsfmPip
     const ftTask = (input.finetune.config.task as string | undefined) ?? (ftPreset === 'fas' ? 'fas' : 'dfd');
     const ftSelection = (input.finetune.config.selection as string | undefined) ?? (ftPreset === 'fas' ? 'source-hter' : 'source-val-loss');
     const labels = { ...(ftTask === 'fas' ? { task: 'fas' as const } : {}), ...(ftSelection.startsWith('target-') ? { selection: 'target' as const } : {}) };
-    const evalArgs = { model: finetuneStage.bestKey, modelName: input.evaluate.modelName, batchSize: input.evaluate.batchSize, testSets, training, ...labels };
+    const evalArgs = { model: finetuneStage.bestKey, modelName: input.evaluate.modelName, batchSize: input.evaluate.batchSize, testSets, ...(modelsByDomain ? { modelsByDomain } : {}), training, ...labels };
     const evaluateStage = await cachedStage('evaluate', evalArgs, [finetuneStage.bestKey ?? ''], force, async (key, sharedId) => {
       const r = await child<EvaluateResult>('Evaluate', 'evaluate', { runId: stageRunId('eval', key), ...evalArgs }, sharedId);
       return { result: r, extra: { reportMarkdownKey: r.reportMarkdownKey, reportHtmlKey: r.reportHtmlKey } };
@@ -131,6 +134,27 @@ export async function FsfmPipeline(rawInput: FsfmPipelineInput): Promise<FsfmPip
     markStage(progress.stage, 'failed', (err as Error).message);
     throw err;
   }
+}
+
+type PlannedTestSet = { name: string; prepared: string; split?: string; domain?: string };
+
+/**
+ * What Evaluate scores: the source's own test split (unless turned off) and every unseen test set. When the finetune
+ * kept one model per domain (selection 'target-val-loss-per-domain', the DiFF protocol), the source's test split is
+ * scored per domain instead, `<train>-test-<domain>` with that domain's own model (modelsByDomain), one row each.
+ */
+export function evaluationPlan(o: {
+  trainName: string;
+  trainPrefix: string;
+  trainTestSplit: boolean;
+  unseen: { name: string; prepared: string }[];
+  bestByDomain?: Record<string, { key: string }> | null;
+}): { testSets: PlannedTestSet[]; modelsByDomain?: Record<string, string> } {
+  const domains = Object.keys(o.bestByDomain ?? {}).sort();
+  if (!o.trainTestSplit) return { testSets: [...o.unseen] };
+  if (domains.length === 0) return { testSets: [{ name: `${o.trainName}-test`, prepared: o.trainPrefix, split: 'test' }, ...o.unseen] };
+  const perDomain = domains.map((domain) => ({ name: `${o.trainName}-test-${domain.replace(/[^A-Za-z0-9._-]/g, '_')}`.slice(0, 64), prepared: o.trainPrefix, split: 'test', domain }));
+  return { testSets: [...perDomain, ...o.unseen], modelsByDomain: Object.fromEntries(domains.map((d) => [d, o.bestByDomain![d].key])) };
 }
 
 /**
