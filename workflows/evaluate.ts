@@ -43,11 +43,20 @@ export async function Evaluate(rawInput: EvaluateInput): Promise<EvaluateResult>
     markStage('evaluate', 'failed', `no test set could be scored: ${failed.map((f) => `${f.name}: ${f.error}`).join('; ')}`);
     throw new Error(`no test set could be scored: ${failed.map((f) => `${f.name}: ${f.error}`).join('; ')}`);
   }
-  const perDomain = input.testSets.filter((t) => modelFor(input, t) !== input.model).map((t) => t.name);
+  const perDomain = perDomainTestSets(input);
   const report = await writeEvaluationReport({ runId, modelName: input.modelName, selection: input.selection, task: input.task, testSets: testSets.map((t) => t.name), perDomain, training: input.training });
   state.status = 'completed';
   markStage('evaluate', 'completed', testSets.map((t) => `${t.name}: video AUC ${(t.videoAuc * 100).toFixed(2)}%`).join(', '));
   return { runId, reportMarkdownKey: report.markdownKey, reportHtmlKey: report.htmlKey, testSets, failed };
+}
+
+/**
+ * The test sets scored with their domain's own model (modelsByDomain names their domain), reported as per-subset
+ * target selection. Decided by the input, not by comparing keys: a subset whose selected epoch is also the run's
+ * best has the run's model key, and is still a per-subset selection.
+ */
+export function perDomainTestSets(input: EvaluateInput): string[] {
+  return input.testSets.filter((t) => t.domain !== undefined && input.modelsByDomain?.[t.domain] !== undefined).map((t) => t.name);
 }
 
 /** The model a test set is scored with: its domain's own model when modelsByDomain names one (DiFF per subset). */

@@ -8,7 +8,7 @@ import { makeEvaluateActivities } from '../../../activities/evaluate.js';
 import { parseWorkflowInput } from '../../../lib/config/index.js';
 import { reportedRule } from '../../../lib/eval/report.js';
 import { evaluateTestSet } from '../../../lib/eval/score.js';
-import { modelFor } from '../../../workflows/evaluate.js';
+import { modelFor, perDomainTestSets } from '../../../workflows/evaluate.js';
 import { loadClassifier, readBestPointer, type ModelSetMeta } from '../../../lib/finetune/checkpoint.js';
 import { finetunePreset, parseFinetuneConfig, selectionLabel, selectsOnTarget } from '../../../lib/finetune/options.js';
 import { improvedDomains, runFinetuning } from '../../../lib/finetune/train.js';
@@ -141,8 +141,10 @@ describe('per-subset selection in a finetuning run', () => {
       expect(e.meta.selection).toBe('target-val-loss-per-domain');
       expect(e.metrics.video.n).toBe(e.metrics.frame.n);
     }
-    const perDomain = input.testSets.filter((t) => modelFor(input, t) !== input.model).map((t) => t.name);
+    // Per-subset by the input, even where a subset's selected epoch is the run's best (the same model key).
+    const perDomain = perDomainTestSets(input);
     expect(perDomain).toEqual(SUBSETS.map((d) => `DiFF-${d}`));
+    expect(perDomainTestSets({ ...input, modelsByDomain: Object.fromEntries(SUBSETS.map((d) => [d, r.bestKey!])) })).toEqual(perDomain);
     const report = await makeEvaluateActivities(ctx.store).writeEvaluationReport({ runId: 'diff-eval', modelName: 'FSFM', selection: 'source-val-loss', task: 'deepfake', testSets: input.testSets.map((t) => t.name), perDomain });
     const md = (await ctx.store.get(report.markdownKey)).toString();
     for (const d of SUBSETS) expect(md).toContain(`DiFF-${d}`);
