@@ -34,6 +34,7 @@ p.add_argument('--seed', type=int, default=0)
 p.add_argument('--flip', action='store_true')
 p.add_argument('--jitter', action='store_true', help='per-image brightness/contrast/colour jitter and random blur')
 p.add_argument('--test', action='store_true')
+p.add_argument('--ids', type=int, default=0, help='train on the videos of this many training identities only (seeded pick)')
 a = p.parse_args()
 torch.manual_seed(a.seed)
 rng = np.random.default_rng(a.seed)
@@ -51,6 +52,11 @@ def load(split):
     y = np.array([f['label'] for f in meta['faces']])
     vids = [f['video'] for f in meta['faces']]
     return x, y, vids
+
+
+def target_of(video):
+    # FF++ names: real NNN.mp4, fake TTT_SSS.mp4 (TTT the target, whose frame the fake is)
+    return video.rsplit('/', 1)[-1].split('.')[0].split('_')[0]
 
 
 def auc(scores, labels):
@@ -110,7 +116,13 @@ def cnn():
     return nn.Sequential(stage(3, 32), stage(32, 64), stage(64, 128), stage(128, 192), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(192, 2))
 
 
-xtr, ytr, _ = load('train')
+xtr, ytr, vtr = load('train')
+if a.ids:
+    ids = sorted({target_of(v) for v in vtr})
+    keep = set(np.random.default_rng(1000 + a.seed).permutation(ids)[:a.ids])
+    m = np.array([target_of(v) in keep for v in vtr])
+    xtr, ytr = xtr[m], ytr[m]
+    print(f'training identities {sorted(keep)}: {m.sum()} faces', flush=True)
 xev, yev, vev = load('test' if a.test else 'val')
 model = ViT(a.size) if a.arch == 'vit' else cnn()
 decay = [q for n, q in model.named_parameters() if q.ndim > 1 and 'pos' not in n and 'cls' not in n]
