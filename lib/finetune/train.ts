@@ -13,9 +13,9 @@
  *
  * Resume: the data order, every augmentation and every mixup draw are pure functions of (seed, epoch, batch,
  * position), and weights, optimizer moments, history, the running epoch loss and the best selection so far are in
- * the checkpoint, so a resumed run repeats exactly what the uninterrupted one computed, except for the parts drawn
- * from TensorFlow.js's unseeded global RNG: drop path (model.dropPathRate, 0.1 for dfd) and the FAS head's dropout.
- * With those at 0 a resumed run ends with bit-identical weights; with them on it is statistically the same run.
+ * the checkpoint, so a resumed run repeats exactly what the uninterrupted one computed and ends with bit-identical
+ * weights. Drop path (model.dropPathRate, 0.1 for dfd) and the FAS head's dropout are seeded per (seed, epoch,
+ * batch) too; TF.js draws seeded uniforms in JavaScript, so two runs with one seed on one backend are identical.
  */
 import { assertSameArch, encoderArch, type FsfmArch } from '../model/presets.js';
 import * as tf from '@tensorflow/tfjs';
@@ -274,7 +274,7 @@ export async function runFinetuning(opts: RunFinetuningOptions): Promise<Finetun
       const xT = tf.tensor4d(x, [B, sizePx, sizePx, 3]);
       let out: ReturnType<ClassifierModel['lossAndGradients']>;
       try {
-        out = model!.lossAndGradients(xT, loss);
+        out = model!.lossAndGradients(xT, loss, subSeed(config.seed, 'noise', epoch, batch));
       } finally {
         xT.dispose();
       }

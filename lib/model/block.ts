@@ -37,6 +37,11 @@ export interface BlockRunOptions {
    * never instead of, the training path). The tensor dies when the caller's tidy ends: copy what you need.
    */
   onAttention?: (probs: tf.Tensor4D) => void;
+  /**
+   * Seeds this block's two drop-path draws (attention branch `noiseSeed`, MLP branch `noiseSeed + 1`), so a training
+   * step's stochastic depth is a pure function of the seed; without it they come from TF.js's global RNG.
+   */
+  noiseSeed?: number;
 }
 
 /** x: [B, T, D] -> [B, T, D]. */
@@ -52,18 +57,22 @@ export function block(x: tf.Tensor3D, store: ParamStore, prefix: string, cfg: Bl
   };
   if (run.onAttention) run.onAttention(attentionProbabilities(h1, attnParams, cfg.numHeads));
   const a = attention(h1, attnParams, cfg.numHeads);
-  const x1 = tf.add(x, dropPath(a, rate)) as tf.Tensor3D;
+  const seed = run.noiseSeed;
+  const x1 = tf.add(x, dropPath(a, rate, seed)) as tf.Tensor3D;
   const [batch, tokens, dim] = x.shape;
   const h2 = layerNorm(x1.reshape([batch * tokens, dim]), w('norm2.weight') as tf.Tensor1D, w('norm2.bias') as tf.Tensor1D, cfg.normEps) as tf.Tensor2D;
   const m = mlp(h2, w('mlp.fc1.weight') as tf.Tensor2D, w('mlp.fc1.bias') as tf.Tensor1D, w('mlp.fc2.weight') as tf.Tensor2D, w('mlp.fc2.bias') as tf.Tensor1D);
-  return tf.add(x1, dropPath(m.reshape([batch, tokens, dim]), rate)) as tf.Tensor3D;
+  return tf.add(x1, dropPath(m.reshape([batch, tokens, dim]), rate, seed === undefined ? undefined : seed + 1)) as tf.Tensor3D;
 }
 
-/** Per-sample stochastic depth: zero the branch with probability `rate`, scale survivors by 1/(1−rate). x: [B, ...]. */
-export function dropPath(x: tf.Tensor, rate: number): tf.Tensor {
+/**
+ * Per-sample stochastic depth: zero the branch with probability `rate`, scale survivors by 1/(1−rate). x: [B, ...].
+ * With `seed` the draw is a pure function of it (TF.js draws seeded uniforms in JavaScript, so every backend agrees).
+ */
+export function dropPath(x: tf.Tensor, rate: number, seed?: number): tf.Tensor {
   if (rate <= 0) return x;
   const keep = 1 - rate;
   const shape = [x.shape[0], ...x.shape.slice(1).map(() => 1)];
-  const mask = tf.floor(tf.add(tf.randomUniform(shape), keep));
+  const mask = tf.floor(tf.add(tf.randomUniform(shape, 0, 1, 'float32', seed), keep));
   return tf.mul(x, tf.div(mask, keep));
 }

@@ -180,8 +180,11 @@ export class ClassifierModel {
     for (const [name, values] of pending) this.initParamValues(name, values);
   }
 
-  /** images: [N, H, W, 3] (normalised) -> block outputs [N, 1+L, D], CLS first, no final norm. */
-  forwardTokens(images: tf.Tensor4D, training = false, onAttention?: BlockRunOptions['onAttention']): tf.Tensor3D {
+  /**
+   * images: [N, H, W, 3] (normalised) -> block outputs [N, 1+L, D], CLS first, no final norm. `noiseSeed` seeds the
+   * drop-path draws when training (block i uses noiseSeed + 2i and + 2i + 1).
+   */
+  forwardTokens(images: tf.Tensor4D, training = false, onAttention?: BlockRunOptions['onAttention'], noiseSeed?: number): tf.Tensor3D {
     const [n, h, w] = images.shape;
     const size = this.arch.imageSizePx;
     if (h !== size || w !== size) throw new InvalidConfig(`images are ${h}×${w} px; this model takes ${size}×${size}`);
@@ -192,7 +195,7 @@ export class ClassifierModel {
       const cls = tf.broadcastTo(p('cls_token').reshape([1, 1, D]), [n, 1, D]);
       let t = tf.add(tf.concat([cls, x], 1), p('pos_embed')) as tf.Tensor3D;
       this.blocks.forEach((cfg, i) => {
-        t = block(t, this.params, `blocks.${i}`, cfg, { training, onAttention });
+        t = block(t, this.params, `blocks.${i}`, cfg, { training, onAttention, noiseSeed: noiseSeed === undefined ? undefined : noiseSeed + 2 * i });
       });
       return t;
     });
@@ -209,9 +212,9 @@ export class ClassifierModel {
 
   /**
    * The FAS embedder on all tokens: token 0 := pooled feature, bottleneck, ReLU, dropout (training), scaling.
-   * tokens: [N, 1+L, D] -> [N, 1+L, bottleneckDim].
+   * tokens: [N, 1+L, D] -> [N, 1+L, bottleneckDim]. `noiseSeed` seeds the dropout draw.
    */
-  fasFeatures(tokens: tf.Tensor3D, training = false): tf.Tensor3D {
+  fasFeatures(tokens: tf.Tensor3D, training = false, noiseSeed?: number): tf.Tensor3D {
     const o = this.options;
     if (o.head !== 'fas') throw new InvalidConfig('fasFeatures needs a classifier with the fas head');
     return tf.tidy(() => {
@@ -220,7 +223,7 @@ export class ClassifierModel {
       const x = tf.concat([pooled, tokens.slice([0, 1, 0], [n, t - 1, d])], 1);
       const p = (name: string) => this.params.get(`embedder.bottleneck_layer_fc.${name}`);
       let f = tf.relu(linear(x, p('weight') as tf.Tensor2D, p('bias') as tf.Tensor1D));
-      if (training && o.dropoutRate > 0) f = tf.dropout(f, o.dropoutRate);
+      if (training && o.dropoutRate > 0) f = tf.dropout(f, o.dropoutRate, undefined, noiseSeed);
       // torch.norm(f, dim=1).clamp(min=1e-12) ** 0.5 * √2; clamping the squared sum keeps sqrt's gradient finite.
       const sumSq = tf.sum(tf.square(f), o.featureNormAxis === 'tokens' ? 1 : 2, true);
       const scale = tf.mul(tf.sqrt(tf.sqrt(tf.maximum(sumSq, 1e-24))), Math.SQRT2);
@@ -244,13 +247,14 @@ export class ClassifierModel {
 
   /**
    * Loss value and d(loss)/d(θ) for every parameter, by name, in training mode (drop path, dropout).
-   * `loss` maps logits [N, 2] to a scalar (e.g. lib/finetune's losses). Caller disposes grads.
+   * `loss` maps logits [N, 2] to a scalar (e.g. lib/finetune's losses). Caller disposes grads. With `noiseSeed`
+   * every random draw of the pass (drop path, the FAS head's dropout) is a pure function of it.
    */
-  lossAndGradients(images: tf.Tensor4D, loss: (logits: tf.Tensor2D) => tf.Scalar): { loss: number; grads: Map<string, tf.Tensor> } {
+  lossAndGradients(images: tf.Tensor4D, loss: (logits: tf.Tensor2D) => tf.Scalar, noiseSeed?: number): { loss: number; grads: Map<string, tf.Tensor> } {
     // Outside the gradient scope: the reference overwrites weight.data, so the norm itself is not differentiated.
     this.renormalizeClassifier();
     const named = this.params.entries();
-    const { value, grads } = tf.variableGrads(() => tf.tidy(() => loss(this.logits(images, true))), named.map(([, v]) => v));
+    const { value, grads } = tf.variableGrads(() => tf.tidy(() => loss(this.logits(images, true, noiseSeed))), named.map(([, v]) => v));
     const lossValue = value.dataSync()[0];
     value.dispose();
     const byName = new Map<string, tf.Tensor>();
@@ -293,14 +297,15 @@ export class ClassifierModel {
   }
 
   /** images: [N, H, W, 3] -> logits [N, 2], with the classifier weight as it stands. */
-  private logits(images: tf.Tensor4D, training: boolean): tf.Tensor2D {
+  private logits(images: tf.Tensor4D, training: boolean, noiseSeed?: number): tf.Tensor2D {
     return tf.tidy(() => {
-      const tokens = this.forwardTokens(images, training);
+      const tokens = this.forwardTokens(images, training, undefined, noiseSeed);
       const p = (name: string) => this.params.get(name);
       if (this.options.head === 'dfd') {
         return linear(this.pooledFeature(tokens), p('head.weight') as tf.Tensor2D, p('head.bias') as tf.Tensor1D) as tf.Tensor2D;
       }
-      const f = this.fasFeatures(tokens, training);
+      // The dropout seed sits past the blocks' drop-path seeds.
+      const f = this.fasFeatures(tokens, training, noiseSeed === undefined ? undefined : noiseSeed + 2 * this.blocks.length);
       const [n, , c] = f.shape;
       const first = f.slice([0, 0, 0], [n, 1, c]).reshape([n, c]);
       return linear(first, p('classifier.classifier_layer.weight') as tf.Tensor2D, p('classifier.classifier_layer.bias') as tf.Tensor1D) as tf.Tensor2D;

@@ -72,7 +72,7 @@ export const pretrainOptionsSchema = z
   .superRefine((o, ctx) => {
     checkSchedule(o, peakLr(o), ctx);
     if (o.model.dropPathRate > 0) {
-      // Drop path draws from TensorFlow.js' global RNG, which a checkpoint cannot capture: resume would not be exact.
+      // The reference pretrains without drop path, and the pretraining model does not seed one (finetuning does).
       ctx.addIssue({ code: 'custom', path: ['model', 'dropPathRate'], message: 'pretraining uses no drop path (it is a finetuning option)' });
     }
     let arch;

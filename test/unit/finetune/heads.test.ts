@@ -217,12 +217,42 @@ describe('classifier heads', () => {
       tf.tidy(() => {
         // Eval is deterministic (up to the FAS weight re-normalisation's float rounding).
         expect(maxAbsDiff(model.forwardLogits(images), model.forwardLogits(images))).toBeLessThan(1e-6);
-        const t1 = model.forwardTokens(images, true);
-        const t2 = model.forwardTokens(images, true);
+        // Unseeded draws differ from call to call. 16 images: with drop path rising linearly over the blocks, the
+        // tiny model's first block draws nothing, so 3 images would give only 6 coin flips (the same masks 1 time in 64).
+        const many = randomImages(16, 32, 8);
+        const t1 = model.forwardTokens(many, true);
+        const t2 = model.forwardTokens(many, true);
         expect(maxAbsDiff(t1, t2)).toBeGreaterThan(0);
       });
       opt.dispose();
       model.dispose();
     }
+  });
+
+  it('a noise seed makes a training pass (drop path, FAS dropout) a pure function of it', () => {
+    // 16 images, so that two different draws of drop path (only the second block draws here) cannot coincide by chance.
+    const many = randomImages(16, 32, 8);
+    const labels = Array.from({ length: 16 }, (_, i) => i % 2);
+    for (const head of ['dfd', 'fas'] as const) {
+      const model = new ClassifierModel({ head, ...tiny, dropPathRate: 0.5, ...(head === 'fas' ? { bottleneckDim: 24 } : {}) } as never);
+      const pass = (seed?: number) => {
+        const { loss, grads } = model.lossAndGradients(many, (logits) => labelSmoothingCrossEntropy(logits, labels), seed);
+        const values = [...grads.entries()].sort(([a], [b]) => a.localeCompare(b)).flatMap(([, g]) => Array.from(g.dataSync()));
+        tf.dispose([...grads.values()]);
+        return { loss, grads: values };
+      };
+      const maxDiff = (a: number[], b: number[]) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+      const a = pass(1234);
+      const b = pass(1234);
+      // dfd: bit-identical. fas: each pass re-normalises the classifier weight first, which moves it by float rounding.
+      const same = maxDiff(a.grads, b.grads);
+      if (head === 'dfd') expect(same).toBe(0);
+      expect(same, head).toBeLessThan(1e-5);
+      // Another seed draws other masks; without a seed the draws come from TF.js's global RNG.
+      expect(maxDiff(pass(99).grads, a.grads), head).toBeGreaterThan(1e-3);
+      expect(maxDiff(pass().grads, a.grads), head).toBeGreaterThan(1e-3);
+      model.dispose();
+    }
+    many.dispose();
   });
 });
