@@ -1,36 +1,39 @@
 import { Context } from '@temporalio/activity';
-import { analyzeCheckpoint, mean, writeAnalysis, type AttentionSummary } from '../lib/analysis';
+import { mean, writeAnalysis, type AnalyzedCheckpoint } from '../lib/analysis';
+import { analyzeCheckpointInChild } from '../lib/analysis/child-runner';
 import type { AnalyzeInput, AnalyzeResult } from '../lib/config/analyze';
 import type { ArtifactStore } from '../lib/store';
+import { superviseChild } from './train';
 
 export function makeAnalyzeActivities(store: ArtifactStore) {
   return {
     /**
-     * The attention analysis of every checkpoint, then one committed report set. Runs in the worker process: the
-     * forward passes are a few batches of faces and the analysis yields to the event loop between batches, so
-     * heartbeats and cancellation get through.
+     * The attention analysis of every checkpoint, each in a child process (its forward passes would block the
+     * worker's event loop for seconds per batch: heartbeats and cancellation depend on it), then one committed
+     * report set, written here.
      */
     async analyzeCheckpoints(args: { runId: string; input: AnalyzeInput }): Promise<AnalyzeResult> {
-      const ctx = Context.current();
       const { input } = args;
-      const summaries: (AttentionSummary & { kind: 'pretrained' | 'finetuned' })[] = [];
+      const summaries: AnalyzedCheckpoint[] = [];
       for (const [i, c] of input.checkpoints.entries()) {
-        ctx.heartbeat({ checkpoint: i, of: input.checkpoints.length });
-        summaries.push(
-          await analyzeCheckpoint({
-            store,
-            checkpoint: c.checkpoint,
-            label: c.label,
-            branch: c.branch,
-            prepared: input.prepared,
-            split: input.split,
-            faces: input.faces,
-            mapFaces: input.mapFaces,
-            reconstructionFaces: input.reconstructionFaces,
-            batchSize: input.batchSize,
-            signal: ctx.cancellationSignal,
-          }),
-        );
+        let last: { checkpoint: number; of: number; faces?: number } = { checkpoint: i, of: input.checkpoints.length };
+        Context.current().heartbeat(last);
+        const child = analyzeCheckpointInChild({
+          storeUri: store.uri,
+          checkpoint: c.checkpoint,
+          label: c.label,
+          branch: c.branch,
+          prepared: input.prepared,
+          split: input.split,
+          faces: input.faces,
+          mapFaces: input.mapFaces,
+          reconstructionFaces: input.reconstructionFaces,
+          batchSize: input.batchSize,
+          onProgress: (p) => {
+            last = { checkpoint: i, of: input.checkpoints.length, faces: p.faces };
+          },
+        });
+        summaries.push(await superviseChild(child, () => last));
       }
       const written = await writeAnalysis(store, args.runId, summaries, new Date().toISOString());
       return {

@@ -49,7 +49,16 @@ export interface AnalyzeCheckpointOptions {
   /** TensorFlow.js backend (default auto: the same choice as training). */
   backend?: BackendPreference;
   signal?: AbortSignal;
+  /** After every batch: faces analysed so far, of how many at most. */
+  onProgress?: (p: AnalysisProgress) => void;
 }
+
+export interface AnalysisProgress {
+  faces: number;
+  of: number;
+}
+
+export type AnalyzedCheckpoint = AttentionSummary & { kind: CheckpointKind };
 
 interface Inspected {
   kind: CheckpointKind;
@@ -109,7 +118,7 @@ function denormalise(x: Float32Array, norm: Normalization): Uint8Array {
   return out;
 }
 
-export async function analyzeCheckpoint(opts: AnalyzeCheckpointOptions): Promise<AttentionSummary & { kind: CheckpointKind }> {
+export async function analyzeCheckpoint(opts: AnalyzeCheckpointOptions): Promise<AnalyzedCheckpoint> {
   if (!Number.isInteger(opts.faces) || opts.faces < 1) throw new InvalidConfig(`faces must be a positive integer, got ${opts.faces}`);
   const reconstructionFaces = opts.reconstructionFaces ?? 0;
   if (!Number.isInteger(reconstructionFaces) || reconstructionFaces < 0) throw new InvalidConfig(`reconstructionFaces must be a non-negative integer, got ${reconstructionFaces}`);
@@ -150,6 +159,7 @@ export async function analyzeCheckpoint(opts: AnalyzeCheckpointOptions): Promise
         maps.push({ faceId: batch[i].faceId, facePngBase64: png.toString('base64'), map: Array.from(perFace[i]) });
       }
       batch = [];
+      opts.onProgress?.({ faces: seen, of: opts.faces });
       await new Promise<void>((resolve) => setImmediate(resolve));
       opts.signal?.throwIfAborted();
     };

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { analyzeCheckpoint, checkpointKind } from '../../../lib/analysis/analyze.js';
+import { analyzeCheckpoint, checkpointKind, type AnalysisProgress } from '../../../lib/analysis/analyze.js';
+import { analyzeCheckpointInChild } from '../../../lib/analysis/child-runner.js';
 import { renderAnalysisHtml, renderAnalysisMarkdown } from '../../../lib/analysis/figures.js';
 import { ANALYSIS_SET_KIND, writeAnalysis } from '../../../lib/analysis/write.js';
 import { parseWorkflowInput } from '../../../lib/config/index.js';
@@ -149,4 +150,24 @@ describe('analyzeCheckpoint', () => {
   it('rejects a bad face count with a message naming it', async () => {
     await expect(analyzeCheckpoint({ backend: 'wasm', store: ctx.store, checkpoint: 'runs/pre/pretrain', prepared: 'prepared/faces', faces: 0, mapFaces: 1 })).rejects.toThrow(InvalidConfig);
   });
+
+  it('in a child process (as the Analyze activity runs it): the same summary as in process, progress per batch, typed errors', async () => {
+    const opts = { backend: 'wasm' as const, checkpoint: 'runs/pre/pretrain', prepared: 'prepared/faces', split: 'test', faces: 5, mapFaces: 1, reconstructionFaces: 1, batchSize: 2, label: 'tiny' };
+    const here: AnalysisProgress[] = [];
+    const inProcess = await analyzeCheckpoint({ ...opts, store: ctx.store, onProgress: (p) => here.push(p) });
+    expect(here).toEqual([{ faces: 2, of: 5 }, { faces: 4, of: 5 }, { faces: 5, of: 5 }]);
+    const seen: AnalysisProgress[] = [];
+    // The worker's event loop stays free meanwhile: a timer keeps firing while the child computes.
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 20);
+    try {
+      const inChild = await analyzeCheckpointInChild({ ...opts, storeUri: ctx.store.uri, onProgress: (p) => seen.push(p) }).result;
+      expect(inChild).toEqual(JSON.parse(JSON.stringify(inProcess)));
+    } finally {
+      clearInterval(timer);
+    }
+    expect(ticks).toBeGreaterThan(5);
+    expect(seen).toEqual(here);
+    await expect(analyzeCheckpointInChild({ ...opts, faces: 0, storeUri: ctx.store.uri }).result).rejects.toThrow(InvalidConfig);
+  }, 120_000);
 });
