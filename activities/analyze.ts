@@ -16,8 +16,9 @@ export function makeAnalyzeActivities(store: ArtifactStore) {
       const { input } = args;
       const summaries: AnalyzedCheckpoint[] = [];
       for (const [i, c] of input.checkpoints.entries()) {
-        let last: { checkpoint: number; of: number; faces?: number } = { checkpoint: i, of: input.checkpoints.length };
-        Context.current().heartbeat(last);
+        let faces = 0;
+        const details = () => ({ checkpoint: i, of: input.checkpoints.length, faces });
+        Context.current().heartbeat(details());
         const child = analyzeCheckpointInChild({
           storeUri: store.uri,
           checkpoint: c.checkpoint,
@@ -30,10 +31,10 @@ export function makeAnalyzeActivities(store: ArtifactStore) {
           reconstructionFaces: input.reconstructionFaces,
           batchSize: input.batchSize,
           onProgress: (p) => {
-            last = { checkpoint: i, of: input.checkpoints.length, faces: p.faces };
+            faces = p.faces;
           },
         });
-        summaries.push(await superviseChild(child, () => last));
+        summaries.push(await superviseChild(child, details));
       }
       const written = await writeAnalysis(store, args.runId, summaries, new Date().toISOString());
       return {

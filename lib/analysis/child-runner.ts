@@ -4,11 +4,8 @@
  * then rejects; a crash is a TransientError.
  */
 import path from 'node:path';
-import { type ChildCallbacks, childRunner, type TrainingChild } from '../train/child-process.js';
+import { childRunner } from '../train/child-process.js';
 import type { AnalysisProgress, AnalyzedCheckpoint } from './analyze.js';
 import type { AnalyzeChildStart } from './child.js';
-
-export type AnalyzeChildOptions = AnalyzeChildStart & ChildCallbacks<AnalysisProgress>;
-export type AnalyzeChild = TrainingChild<AnalysisProgress, AnalyzedCheckpoint>;
 
 export const analyzeCheckpointInChild = childRunner<AnalyzeChildStart, AnalysisProgress, AnalyzedCheckpoint>(path.join(__dirname, 'child.ts'), 'analysis');

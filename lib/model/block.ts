@@ -44,6 +44,11 @@ export interface BlockRunOptions {
   noiseSeed?: number;
 }
 
+/** The k-th seed after `seed` (a draw's own seed within one pass); none when the pass is unseeded. */
+export function offsetSeed(seed: number | undefined, k: number): number | undefined {
+  return seed === undefined ? undefined : seed + k;
+}
+
 /** x: [B, T, D] -> [B, T, D]. */
 export function block(x: tf.Tensor3D, store: ParamStore, prefix: string, cfg: BlockConfig, run: BlockRunOptions = {}): tf.Tensor3D {
   const w = (name: string) => store.get(`${prefix}.${name}`);
@@ -57,12 +62,11 @@ export function block(x: tf.Tensor3D, store: ParamStore, prefix: string, cfg: Bl
   };
   if (run.onAttention) run.onAttention(attentionProbabilities(h1, attnParams, cfg.numHeads));
   const a = attention(h1, attnParams, cfg.numHeads);
-  const seed = run.noiseSeed;
-  const x1 = tf.add(x, dropPath(a, rate, seed)) as tf.Tensor3D;
+  const x1 = tf.add(x, dropPath(a, rate, run.noiseSeed)) as tf.Tensor3D;
   const [batch, tokens, dim] = x.shape;
   const h2 = layerNorm(x1.reshape([batch * tokens, dim]), w('norm2.weight') as tf.Tensor1D, w('norm2.bias') as tf.Tensor1D, cfg.normEps) as tf.Tensor2D;
   const m = mlp(h2, w('mlp.fc1.weight') as tf.Tensor2D, w('mlp.fc1.bias') as tf.Tensor1D, w('mlp.fc2.weight') as tf.Tensor2D, w('mlp.fc2.bias') as tf.Tensor1D);
-  return tf.add(x1, dropPath(m.reshape([batch, tokens, dim]), rate, seed === undefined ? undefined : seed + 1)) as tf.Tensor3D;
+  return tf.add(x1, dropPath(m.reshape([batch, tokens, dim]), rate, offsetSeed(run.noiseSeed, 1))) as tf.Tensor3D;
 }
 
 /**

@@ -25,7 +25,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { InvalidConfig } from '../errors.js';
-import { type BlockConfig, type BlockRunOptions, addBlockParams, block } from './block.js';
+import { type BlockConfig, type BlockRunOptions, addBlockParams, block, offsetSeed } from './block.js';
 import { type HeadInit, headInitValues } from './heads-init.js';
 import { type ClassifierOptions, type ClassifierOptionsInput, type HeadKind, classifierOptionsSchema } from './heads-options.js';
 import type { NamedVariable } from './model.js';
@@ -195,7 +195,7 @@ export class ClassifierModel {
       const cls = tf.broadcastTo(p('cls_token').reshape([1, 1, D]), [n, 1, D]);
       let t = tf.add(tf.concat([cls, x], 1), p('pos_embed')) as tf.Tensor3D;
       this.blocks.forEach((cfg, i) => {
-        t = block(t, this.params, `blocks.${i}`, cfg, { training, onAttention, noiseSeed: noiseSeed === undefined ? undefined : noiseSeed + 2 * i });
+        t = block(t, this.params, `blocks.${i}`, cfg, { training, onAttention, noiseSeed: offsetSeed(noiseSeed, 2 * i) });
       });
       return t;
     });
@@ -305,7 +305,7 @@ export class ClassifierModel {
         return linear(this.pooledFeature(tokens), p('head.weight') as tf.Tensor2D, p('head.bias') as tf.Tensor1D) as tf.Tensor2D;
       }
       // The dropout seed sits past the blocks' drop-path seeds.
-      const f = this.fasFeatures(tokens, training, noiseSeed === undefined ? undefined : noiseSeed + 2 * this.blocks.length);
+      const f = this.fasFeatures(tokens, training, offsetSeed(noiseSeed, 2 * this.blocks.length));
       const [n, , c] = f.shape;
       const first = f.slice([0, 0, 0], [n, 1, c]).reshape([n, c]);
       return linear(first, p('classifier.classifier_layer.weight') as tf.Tensor2D, p('classifier.classifier_layer.bias') as tf.Tensor1D) as tf.Tensor2D;
