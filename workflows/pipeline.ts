@@ -1,5 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { executeChild, proxyActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { executeChild, log, patched, proxyActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { CpuActivities } from '../activities';
 import type { EvaluateResult, FinetuneResult } from '../lib/config/finetune';
 import type { DatasetSpec, FsfmPipelineInput, FsfmPipelineResult, PipelineStage, StageRecord } from '../lib/config/pipeline';
@@ -162,9 +162,11 @@ export function evaluationPlan(o: {
  * Runs with the same config share the work: the stage's child workflow ID is derived from its key (and the task
  * queue), so Temporal lets only one run it at a time. A pipeline that finds its stage already running elsewhere
  * waits (backing off from 5 s to 5 min) until that run has recorded the stage and uses its record, or, if that run
- * failed or was cancelled, starts the stage itself. Two trainers never share a run's checkpoint folder.
+ * failed or was cancelled, starts the stage itself. Two trainers never share a run's checkpoint folder. A waiting
+ * run that starts the child just after the other's finished (before that run recorded the stage) only resumes the
+ * finished work, and reports the stage as cached when the other run's record has appeared meanwhile.
  */
-async function cachedStage<R, E extends Record<string, unknown>>(
+export async function cachedStage<R, E extends Record<string, unknown>>(
   stage: PipelineStage,
   config: unknown,
   inputs: string[],
@@ -175,9 +177,21 @@ async function cachedStage<R, E extends Record<string, unknown>>(
   if (record && !force.has(stage)) return { ...(record as StageRecord<R> & E), status: 'cached' };
   const sharedId = `${workflowInfo().taskQueue}-${stage}-${key.slice(0, 16)}`;
   const before = JSON.stringify(record ?? null);
-  for (let waitS = 5; ; waitS = Math.min(300, waitS * 2)) {
+  const recordedElsewhere = async () => {
+    const again = await lookupStage({ stage, config, inputs });
+    return again.record && JSON.stringify(again.record) !== before ? { ...(again.record as StageRecord<R> & E), status: 'cached' as const } : null;
+  };
+  for (let waitS = 5, waited = false; ; waitS = Math.min(300, waitS * 2), waited = true) {
     try {
       const { result, extra } = await run(key, sharedId);
+      // Having waited, this run can start its child in the moment between the other run's child finishing and
+      // that run recording the stage: the child then only resumes finished work (a pretraining at its last step).
+      // The other run did the work; say so and keep its record (seen in the chaos test of two identical pipelines).
+      const other = waited && patched('stage-recorded-while-waiting') ? await recordedElsewhere() : null;
+      if (other) {
+        log.info(`${stage}: recorded by another run while this one waited; its child only resumed that run's work`, { stage, key });
+        return other;
+      }
       const done = { stage, key, status: 'ran' as const, workflowId: sharedId, result, ...extra };
       await recordStage(done);
       return done;
@@ -185,8 +199,8 @@ async function cachedStage<R, E extends Record<string, unknown>>(
       if (!(err instanceof WorkflowExecutionAlreadyStartedError || (err as Error).name === 'WorkflowExecutionAlreadyStartedError')) throw err;
     }
     await sleep(waitS * 1000);
-    const again = await lookupStage({ stage, config, inputs });
-    if (again.record && JSON.stringify(again.record) !== before) return { ...(again.record as StageRecord<R> & E), status: 'cached' };
+    const other = await recordedElsewhere();
+    if (other) return other;
   }
 }
 

@@ -274,6 +274,9 @@ describe('chaos: two identical pipelines at once, Temporal killed and restarted 
         note(`Temporal killed (SIGKILL) and restarted mid-pretrain of two identical pipelines: both completed ${((Date.now() - back) / 1000).toFixed(1)} s after the restart`);
         const pretrain = results.map((r) => r.stages.pretrain.status).sort();
         note(`  two identical pipelines: pretrain ${pretrain.join(' + ')}, finetune ${results.map((r) => r.stages.finetune.status).sort().join(' + ')}`);
+        // A pipeline whose wait ended just as the other's child finished restarts that child, which only resumes the
+        // finished run; the pipeline then reports the stage as cached (workflows/pipeline.ts cachedStage).
+        note(`  stages found recorded by the other pipeline after restarting its finished child: ${worker.output().split('recorded by another run while this one waited').length - 1}`);
         expect(pretrain).toEqual(['cached', 'ran']);
         expect(results[0].stages.pretrain.checkpointKey).toBe(results[1].stages.pretrain.checkpointKey);
         expect(results[0].reportHtmlKey).toBe(results[1].reportHtmlKey);
