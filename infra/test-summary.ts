@@ -4,7 +4,7 @@
  * test scrolled out of sight behind the unit log and only "integration exit 1" was left to read.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { relative } from 'node:path';
+import { basename, relative } from 'node:path';
 
 interface AssertionResult {
   fullName: string;
@@ -67,16 +67,22 @@ export function failedFiles(report: JsonReport): string[] {
   return report.testResults.filter((f) => f.status === 'failed').map((f) => relative(process.cwd(), f.name));
 }
 
+/** A vitest JSON report, or null when vitest wrote none (it did not finish). */
+function readReport(path: string): JsonReport | null {
+  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as JsonReport) : null;
+}
+
 function main(paths: string[]): number {
   let failed = false;
   for (const path of paths) {
-    const label = path.replace(/^.*\//, '').replace(/\.json$/, '');
-    if (!existsSync(path)) {
+    const label = basename(path, '.json');
+    const report = readReport(path);
+    if (!report) {
       console.log(`[test] ${label}: no report at ${path} (vitest did not finish)`);
       failed = true;
       continue;
     }
-    const summary = summarise(label, JSON.parse(readFileSync(path, 'utf8')) as JsonReport);
+    const summary = summarise(label, report);
     for (const l of summary.lines) console.log(l);
     failed ||= summary.failed;
   }
@@ -87,7 +93,8 @@ if (require.main === module) {
   const [first, ...rest] = process.argv.slice(2);
   if (first === '--failed-files') {
     // One path per line, for the shell; nothing when the report is missing or clean.
-    if (existsSync(rest[0])) for (const f of failedFiles(JSON.parse(readFileSync(rest[0], 'utf8')) as JsonReport)) console.log(f);
+    const report = readReport(rest[0]);
+    if (report) for (const f of failedFiles(report)) console.log(f);
   } else {
     process.exitCode = main([first, ...rest]);
   }

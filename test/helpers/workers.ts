@@ -14,12 +14,16 @@ export interface TestWorkers {
   stop(): Promise<void>;
 }
 
+/** The Temporal runtime of a test process, once: worker logs at FSFM_TEST_LOG_LEVEL (default WARN). */
+export function installTestRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger((process.env.FSFM_TEST_LOG_LEVEL as 'WARN') ?? 'WARN') });
+}
+
 /** Runs real workers in this process against the given Temporal server, on task queues unique to this test file. */
 export async function startTestWorkers(address: string, store: ArtifactStore, queues: QueueKind[] = ['cpu', 'gpu']): Promise<TestWorkers> {
-  if (!runtimeInstalled) {
-    runtimeInstalled = true;
-    Runtime.install({ logger: new DefaultLogger((process.env.FSFM_TEST_LOG_LEVEL as 'WARN') ?? 'WARN') });
-  }
+  installTestRuntime();
   bundle ??= bundleWorkflows();
   const suffix = `-test-${crypto.randomBytes(4).toString('hex')}`;
   const nativeConnection = await NativeConnection.connect({ address });

@@ -10,11 +10,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { makePipelineActivities } from '../../activities/pipeline';
 import type { StageRecord } from '../../lib/config/pipeline';
 import { FileStore } from '../../lib/store';
+import { installTestRuntime } from '../helpers/workers';
 
 const temporal = inject('temporal');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fsfm-stage-race-'));
@@ -27,7 +28,7 @@ let worker: Worker;
 let running: Promise<void>;
 
 beforeAll(async () => {
-  Runtime.install({ logger: new DefaultLogger((process.env.FSFM_TEST_LOG_LEVEL as 'WARN') ?? 'WARN') });
+  installTestRuntime();
   const store = new FileStore(path.join(dir, 'store'));
   const real = makePipelineActivities(store);
   nativeConnection = await NativeConnection.connect({ address: temporal.address });
